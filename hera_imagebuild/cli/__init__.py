@@ -1,0 +1,1 @@
+"""The ``hera-imagebuild`` command line: client commands and the pod-side steps."""

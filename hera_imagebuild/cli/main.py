@@ -1,0 +1,63 @@
+"""Entry point of ``hera-imagebuild``.
+
+Each sub-command lives in its own module, imported only when that command
+runs: the pod-side steps (``prefetch``, ``push``) must start without paying
+for Hera, pydantic or the Kubernetes client on every retry of every build.
+A command module exposes ``HELP`` (one line), ``add_arguments(parser)`` and
+``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from hera_imagebuild._version import __version__
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    # name: (module, one-line help). Help is duplicated here so that
+    # ``--help`` lists every command without importing any of them.
+    "render": ("hera_imagebuild.cli.render", "print the build templates as YAML"),
+    "lint": ("hera_imagebuild.cli.lint", "check Argo documents offline (schema and references)"),
+    "install": ("hera_imagebuild.cli.install", "apply the build template to a cluster"),
+    "secret": ("hera_imagebuild.cli.secret", "make registry credential Secrets"),
+    "build": ("hera_imagebuild.cli.build", "submit a one-off image build"),
+    "submit": ("hera_imagebuild.cli.submit", "submit a workflow file and optionally watch it"),
+    "prefetch": ("hera_imagebuild.cli.prefetch", "pod step: resolve and pin base images through mirrors"),
+    "push": ("hera_imagebuild.cli.push", "pod step: push a built OCI image and verify its digest"),
+    "demo": ("hera_imagebuild.cli.demo", "run prefetch and push against local registries (no cluster)"),
+}
+
+
+def _load(name: str) -> ModuleType:
+    return importlib.import_module(COMMANDS[name][0])
+
+
+def _parser(command: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hera-imagebuild",
+        description="Reliable kaniko image builds for Argo Workflows, as a Hera DAG.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (_, help_text) in COMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            _load(name).add_arguments(sub_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``hera-imagebuild`` with ``argv`` (default: ``sys.argv[1:]``) and return its exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = _parser(command if command in COMMANDS else None).parse_args(argv)
+    code: int = _load(args.command).run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

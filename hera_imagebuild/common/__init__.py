@@ -1,0 +1,1 @@
+"""Code shared by the client side and the pods: standard library only."""
