@@ -137,10 +137,10 @@ def parse_reference(text: str, *, field: str = "image") -> ImageReference:
     if text != text.strip() or any(ch.isspace() for ch in text):
         raise bad("it contains white space")
     remainder, at, digest = text.partition("@")
-    if at and not _DIGEST_RE.fullmatch(digest):
-        raise bad(f"digest {digest!r} is not 'algorithm:hex'")
     if at and digest.startswith("sha256:") and not _SHA256_RE.fullmatch(digest):
         raise bad("a sha256 digest has 64 lower-case hex digits")
+    if at and not _DIGEST_RE.fullmatch(digest):
+        raise bad(f"digest {digest!r} is not 'algorithm:hex'")
     registry, path = split_registry(remainder)
     tag: str | None = None
     name_part, colon, maybe_tag = path.rpartition(":")
