@@ -1,0 +1,564 @@
+"""An async registry client (OCI distribution API) on httpx, HTTP/1.1.
+
+One :class:`RegistryClient` talks to any number of registries; every public
+operation retries transient failures under the client's :class:`RetryPolicy`
+and overall :class:`Deadline`, and raises :class:`RegistryError` otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx
+
+from hera_imagebuild.common.failures import FailureKind
+from hera_imagebuild.common.reference import ImageReference
+from hera_imagebuild.pod.registry.access import RegistryAccess
+from hera_imagebuild.pod.registry.auth import Authenticator, pull_scope, push_scope
+from hera_imagebuild.pod.registry.errors import RegistryError, error_from_exception, error_from_response
+from hera_imagebuild.pod.registry.manifest import (
+    MANIFEST_ACCEPT,
+    MAX_MANIFEST_BYTES,
+    Descriptor,
+    Manifest,
+    ManifestError,
+    Platform,
+)
+from hera_imagebuild.pod.registry.retry import Deadline, RetryHook, RetryPolicy, with_retries
+
+T = TypeVar("T")
+ByteSource = Callable[[], AsyncIterator[bytes]]
+"""Opens a fresh stream of a blob's bytes (called again for each attempt)."""
+ByteCounter = Callable[[int], None]
+"""Called with the size of each chunk sent or received."""
+
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ResolvedImage:
+    """A tag or digest resolved for one platform.
+
+    Attributes:
+        digest: The platform manifest's digest (what to pin).
+        manifest: That manifest.
+        index_digest: The index it was chosen from, if the reference named an index.
+    """
+
+    digest: str
+    manifest: Manifest
+    index_digest: str | None = None
+
+
+def _describe(repo: ImageReference, reference: str) -> str:
+    separator = "@" if ":" in reference else ":"
+    return f"{repo.repository}{separator}{reference}"
+
+
+class RegistryClient:
+    """Registry operations with authentication, TLS, retries and time limits.
+
+    Use as an async context manager (or call :meth:`aclose`)::
+
+        async with RegistryClient(RegistryAccess.create(authfile=...)) as client:
+            resolved = await client.resolve(parse_reference("python:3.12"), Platform.parse("linux/amd64"))
+
+    Args:
+        access: Credentials and TLS/plain-HTTP settings.
+        policy: Attempts, backoff and per-request time limits.
+        deadline: Overall time limit shared by every operation of this client.
+        on_retry: Called before each retry sleep (for progress output).
+        max_connections: Open connections across all registries.
+    """
+
+    def __init__(
+        self,
+        access: RegistryAccess | None = None,
+        policy: RetryPolicy | None = None,
+        *,
+        deadline: Deadline | None = None,
+        on_retry: RetryHook | None = None,
+        max_connections: int = 16,
+    ) -> None:
+        self.access = access or RegistryAccess()
+        self.policy = policy or RetryPolicy()
+        self.deadline = deadline or Deadline(None)
+        self.on_retry = on_retry
+        self._auth = Authenticator(self.access.docker_config, self.access.insecure_registries)
+        timeout = httpx.Timeout(
+            self.policy.read_timeout, connect=self.policy.connect_timeout, pool=self.policy.request_timeout
+        )
+        self._http = httpx.AsyncClient(
+            verify=self.access.ssl_context(),
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            headers={"User-Agent": "hera-imagebuild"},
+        )
+
+    async def __aenter__(self) -> RegistryClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every connection."""
+        await self._http.aclose()
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def url(self, repo: ImageReference, path: str) -> str:
+        """The API URL of ``/v2/<repository>/<path>`` on ``repo``'s registry."""
+        host = repo.api_host
+        return f"{self.access.scheme(host)}://{host}/v2/{repo.repository}/{path}"
+
+    async def _run(
+        self, operation: str, host: str, attempt: Callable[[], Awaitable[T]], *, timeout: float | None = None
+    ) -> T:
+        """Run one operation's ``attempt`` with the time limit, error mapping and retries."""
+        limit = timeout or self.policy.request_timeout
+
+        async def once() -> T:
+            if self.deadline.expired:
+                raise RegistryError(
+                    "the overall time limit is used up",
+                    kind=FailureKind.TRANSIENT,
+                    operation=operation,
+                    host=host,
+                )
+            seconds = self.deadline.cap(limit)
+            try:
+                return await asyncio.wait_for(attempt(), seconds)
+            except RegistryError:
+                raise
+            except (asyncio.TimeoutError, TimeoutError):
+                raise RegistryError(
+                    f"no complete answer within {seconds:.1f}s",
+                    kind=FailureKind.TRANSIENT,
+                    operation=operation,
+                    host=host,
+                ) from None
+            except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+                raise error_from_exception(exc, operation=operation, host=host) from None
+
+        return await with_retries(once, policy=self.policy, deadline=self.deadline, on_retry=self.on_retry)
+
+    async def _send(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        *,
+        host: str,
+        scopes: list[str],
+        operation: str,
+        headers: dict[str, str] | None = None,
+        content: ByteSource | bytes | None = None,
+        follow_redirects: bool = False,
+    ) -> httpx.Response:
+        """Send a request, answering one 401 challenge; the response body is not read yet."""
+        for _ in range(2):
+            request_headers = dict(headers or {})
+            authorization = self._auth.header(host, scopes)
+            if authorization:
+                request_headers["Authorization"] = authorization
+            body = content() if callable(content) else content
+            request = self._http.build_request(method, url, headers=request_headers, content=body)
+            response = await self._http.send(request, stream=True, follow_redirects=follow_redirects)
+            if response.status_code != 401:
+                return response
+            await response.aread()
+            await response.aclose()
+            challenge = response.headers.get("www-authenticate")
+            if not await self._auth.answer(
+                host, challenge, scopes, operation=operation, send=self._send_plain
+            ):
+                break
+        return response
+
+    async def _send_plain(self, request: httpx.Request) -> httpx.Response:
+        return await self._http.send(request)
+
+    @asynccontextmanager
+    async def _stream(
+        self, method: str, url: str | httpx.URL, **kwargs: object
+    ) -> AsyncIterator[httpx.Response]:
+        response = await self._send(method, url, **kwargs)  # type: ignore[arg-type]
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def _fail(self, response: httpx.Response, *, operation: str, host: str) -> RegistryError:
+        await response.aread()
+        if response.status_code == 401:
+            return RegistryError(
+                "authentication required and not accepted; check the docker config's entry for this registry",
+                kind=FailureKind.DETERMINISTIC,
+                operation=operation,
+                host=host,
+                status=401,
+                code="UNAUTHORIZED",
+            )
+        return error_from_response(response, operation=operation, host=host)
+
+    # -- manifests --------------------------------------------------------------
+
+    async def get_manifest(self, repo: ImageReference, reference: str | None = None) -> Manifest:
+        """Fetch a manifest or index by tag or digest and check its digest.
+
+        Args:
+            repo: The registry and repository (its tag/digest is the default ``reference``).
+            reference: A tag or ``sha256:`` digest.
+
+        Raises:
+            RegistryError: ``MANIFEST_UNKNOWN`` (deterministic) when absent, or
+                any other failure; a body that does not match the requested digest
+                (or the registry's ``Docker-Content-Digest``) is transient.
+        """
+        reference = reference or repo.reference
+        host = repo.api_host
+        operation = f"get manifest {_describe(repo, reference)}"
+
+        async def attempt() -> Manifest:
+            async with self._stream(
+                "GET",
+                self.url(repo, f"manifests/{reference}"),
+                host=host,
+                scopes=[pull_scope(repo.repository)],
+                operation=operation,
+                headers={"Accept": MANIFEST_ACCEPT},
+            ) as response:
+                if response.status_code != 200:
+                    raise await self._fail(response, operation=operation, host=host)
+                data = await _read_limited(response, MAX_MANIFEST_BYTES, operation=operation, host=host)
+            try:
+                manifest = Manifest.parse(data, response.headers.get("content-type"))
+            except ManifestError as exc:
+                raise RegistryError(
+                    str(exc), kind=FailureKind.DETERMINISTIC, operation=operation, host=host
+                ) from None
+            expected = (
+                reference
+                if reference.startswith("sha256:")
+                else response.headers.get("docker-content-digest")
+            )
+            if expected and expected.startswith("sha256:") and expected != manifest.digest:
+                raise RegistryError(
+                    f"received manifest has digest {manifest.digest}, expected {expected} "
+                    "(truncated or altered)",
+                    kind=FailureKind.TRANSIENT,
+                    operation=operation,
+                    host=host,
+                )
+            return manifest
+
+        return await self._run(operation, host, attempt)
+
+    async def manifest_digest(self, repo: ImageReference, reference: str | None = None) -> str | None:
+        """The digest a registry reports for a tag or digest (HEAD); ``None`` if it has no such manifest."""
+        reference = reference or repo.reference
+        host = repo.api_host
+        operation = f"check manifest {_describe(repo, reference)}"
+
+        async def attempt() -> str | None:
+            async with self._stream(
+                "HEAD",
+                self.url(repo, f"manifests/{reference}"),
+                host=host,
+                scopes=[pull_scope(repo.repository)],
+                operation=operation,
+                headers={"Accept": MANIFEST_ACCEPT},
+            ) as response:
+                if response.status_code == 404:
+                    return None
+                if response.status_code != 200:
+                    raise await self._fail(response, operation=operation, host=host)
+                reported: str | None = response.headers.get("docker-content-digest")
+                return reported
+
+        return await self._run(operation, host, attempt)
+
+    async def resolve(self, repo: ImageReference, platform: Platform) -> ResolvedImage:
+        """Resolve ``repo``'s tag or digest to the manifest digest for ``platform``.
+
+        An index / manifest list is followed to the child matching os,
+        architecture and (if given) variant; an image manifest is returned as is.
+
+        Raises:
+            RegistryError: When the manifest is missing, the index has no such
+                platform (deterministic), or the registry fails.
+        """
+        top = await self.get_manifest(repo)
+        if not top.is_index:
+            return ResolvedImage(top.digest, top)
+        try:
+            child = top.select(platform)
+        except ManifestError as exc:
+            raise RegistryError(
+                str(exc), kind=FailureKind.DETERMINISTIC, operation=f"resolve {repo}", host=repo.api_host
+            ) from None
+        return ResolvedImage(child.digest, await self.get_manifest(repo, child.digest), top.digest)
+
+    async def put_manifest(
+        self, repo: ImageReference, manifest: Manifest, reference: str | None = None
+    ) -> None:
+        """Store ``manifest``'s exact bytes under a tag or its digest.
+
+        Raises:
+            RegistryError: If the registry refuses, or reports a different digest
+                than the bytes have (deterministic).
+        """
+        reference = reference or manifest.digest
+        host = repo.api_host
+        operation = f"put manifest {_describe(repo, reference)}"
+
+        async def attempt() -> None:
+            async with self._stream(
+                "PUT",
+                self.url(repo, f"manifests/{reference}"),
+                host=host,
+                scopes=[push_scope(repo.repository)],
+                operation=operation,
+                headers={"Content-Type": manifest.media_type},
+                content=manifest.data,
+            ) as response:
+                if response.status_code not in (200, 201):
+                    raise await self._fail(response, operation=operation, host=host)
+                reported = response.headers.get("docker-content-digest")
+            if reported and reported != manifest.digest:
+                raise RegistryError(
+                    f"registry stored digest {reported}, the manifest's is {manifest.digest}",
+                    kind=FailureKind.DETERMINISTIC,
+                    operation=operation,
+                    host=host,
+                )
+
+        await self._run(operation, host, attempt)
+
+    # -- blobs ------------------------------------------------------------------
+
+    async def blob_exists(self, repo: ImageReference, blob: Descriptor, *, for_push: bool = False) -> bool:
+        """Whether the registry has ``blob`` in ``repo`` with the expected size (HEAD).
+
+        Args:
+            repo: Registry and repository.
+            blob: The blob's descriptor.
+            for_push: Ask for a push token (saves a token request when a push follows).
+        """
+        host = repo.api_host
+        operation = f"check blob {blob.digest[:19]} in {repo.repository}"
+        scope = push_scope(repo.repository) if for_push else pull_scope(repo.repository)
+
+        async def attempt() -> bool:
+            async with self._stream(
+                "HEAD",
+                self.url(repo, f"blobs/{blob.digest}"),
+                host=host,
+                scopes=[scope],
+                operation=operation,
+                follow_redirects=True,
+            ) as response:
+                if response.status_code == 404:
+                    return False
+                if response.status_code != 200:
+                    raise await self._fail(response, operation=operation, host=host)
+                length = response.headers.get("content-length")
+                return length is None or int(length) == blob.size
+
+        return await self._run(operation, host, attempt)
+
+    @asynccontextmanager
+    async def open_blob(self, repo: ImageReference, blob: Descriptor) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Stream a blob's bytes; the stream raises if they do not match the digest and size.
+
+        One attempt, no retry (the caller owns what the bytes flow into). Time
+        limits are the caller's too: wrap the whole transfer.
+
+        Raises:
+            RegistryError: On any failure; a short or corrupt body is transient.
+        """
+        host = repo.api_host
+        operation = f"get blob {blob.digest[:19]} from {repo.repository}"
+        try:
+            async with self._stream(
+                "GET",
+                self.url(repo, f"blobs/{blob.digest}"),
+                host=host,
+                scopes=[pull_scope(repo.repository)],
+                operation=operation,
+                follow_redirects=True,
+            ) as response:
+                if response.status_code != 200:
+                    raise await self._fail(response, operation=operation, host=host)
+                yield _verified(response.aiter_bytes(_CHUNK), blob, operation=operation, host=host)
+        except RegistryError:
+            raise
+        except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+            raise error_from_exception(exc, operation=operation, host=host) from None
+
+    async def mount_blob(self, repo: ImageReference, blob: Descriptor, source_repository: str) -> bool:
+        """Ask the registry to link ``blob`` from another repository on the same registry.
+
+        Returns:
+            ``True`` if mounted; ``False`` if the registry declined (then upload).
+        """
+        host = repo.api_host
+        operation = f"mount blob {blob.digest[:19]} into {repo.repository}"
+
+        async def attempt() -> bool:
+            url = httpx.URL(self.url(repo, "blobs/uploads/")).copy_merge_params(
+                {"mount": blob.digest, "from": source_repository}
+            )
+            scopes = [push_scope(repo.repository), pull_scope(source_repository)]
+            async with self._stream("POST", url, host=host, scopes=scopes, operation=operation) as response:
+                if response.status_code == 201:
+                    return True
+                if response.status_code == 202:
+                    await self._cancel_upload(response, host=host, scopes=scopes, operation=operation)
+                    return False
+                raise await self._fail(response, operation=operation, host=host)
+
+        return await self._run(operation, host, attempt)
+
+    async def _cancel_upload(
+        self, started: httpx.Response, *, host: str, scopes: list[str], operation: str
+    ) -> None:
+        location = started.headers.get("location")
+        if location:
+            url = started.url.join(location)
+            async with self._stream("DELETE", url, host=host, scopes=scopes, operation=operation):
+                pass
+
+    async def upload_blob(
+        self,
+        repo: ImageReference,
+        blob: Descriptor,
+        source: ByteSource,
+        *,
+        chunk_size: int | None = None,
+        on_bytes: ByteCounter | None = None,
+    ) -> None:
+        """Upload a blob: POST a session, PATCH the bytes (streamed), PUT with the digest.
+
+        Each attempt starts a new upload session and re-opens ``source``; the
+        registry checks the digest when the upload is closed.
+
+        Args:
+            repo: Destination registry and repository.
+            blob: The blob's descriptor (digest and size).
+            source: Opens the blob's bytes; called once per attempt.
+            chunk_size: Bytes per PATCH request; ``None`` sends the whole blob in one.
+            on_bytes: Progress counter (called with bytes as they are sent).
+
+        Raises:
+            RegistryError: On failure after the retries allowed.
+        """
+        host = repo.api_host
+        operation = f"upload blob {blob.digest[:19]} to {repo.repository}"
+        scopes = [push_scope(repo.repository)]
+
+        async def attempt() -> None:
+            async with self._stream(
+                "POST", self.url(repo, "blobs/uploads/"), host=host, scopes=scopes, operation=operation
+            ) as started:
+                if started.status_code != 202 or "location" not in started.headers:
+                    raise await self._fail(started, operation=operation, host=host)
+                location = started.url.join(started.headers["location"])
+            chunker = _Chunker(source(), on_bytes)
+            sent = 0
+            size = chunk_size or max(blob.size, 1)
+            while sent < blob.size:
+                length = min(size, blob.size - sent)
+                body = chunker.take(length)
+                headers = {
+                    "Content-Type": "application/octet-stream",
+                    "Content-Length": str(length),
+                    "Content-Range": f"{sent}-{sent + length - 1}",
+                }
+                async with self._stream(
+                    "PATCH",
+                    location,
+                    host=host,
+                    scopes=scopes,
+                    operation=operation,
+                    headers=headers,
+                    content=lambda b=body: b,
+                ) as response:
+                    if response.status_code != 202:
+                        raise await self._fail(response, operation=operation, host=host)
+                    location = response.url.join(response.headers.get("location", str(location)))
+                sent += length
+            close_url = location.copy_merge_params({"digest": blob.digest})
+            async with self._stream(
+                "PUT",
+                close_url,
+                host=host,
+                scopes=scopes,
+                operation=operation,
+                headers={"Content-Length": "0"},
+            ) as closed:
+                if closed.status_code not in (201, 204):
+                    raise await self._fail(closed, operation=operation, host=host)
+
+        await self._run(operation, host, attempt, timeout=self.policy.transfer_timeout(blob.size))
+
+
+async def _read_limited(response: httpx.Response, limit: int, *, operation: str, host: str) -> bytes:
+    data = bytearray()
+    async for chunk in response.aiter_bytes():
+        data.extend(chunk)
+        if len(data) > limit:
+            raise RegistryError(
+                f"answer is larger than {limit} bytes",
+                kind=FailureKind.DETERMINISTIC,
+                operation=operation,
+                host=host,
+            )
+    return bytes(data)
+
+
+async def _verified(
+    chunks: AsyncIterator[bytes], blob: Descriptor, *, operation: str, host: str
+) -> AsyncIterator[bytes]:
+    digest = hashlib.sha256()
+    size = 0
+    async for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+        yield chunk
+    actual = "sha256:" + digest.hexdigest()
+    if size != blob.size or actual != blob.digest:
+        raise RegistryError(
+            f"received {size} of {blob.size} bytes with digest {actual[:19]}... (truncated or corrupt)",
+            kind=FailureKind.TRANSIENT,
+            operation=operation,
+            host=host,
+        )
+
+
+class _Chunker:
+    """Cuts a byte stream into requests of exact lengths (one PATCH each)."""
+
+    def __init__(self, stream: AsyncIterator[bytes], on_bytes: ByteCounter | None) -> None:
+        self._stream = stream
+        self._pending = b""
+        self._on_bytes = on_bytes
+
+    async def take(self, length: int) -> AsyncIterator[bytes]:
+        """The next ``length`` bytes; a source that ends early is an error."""
+        remaining = length
+        while remaining > 0:
+            chunk = self._pending or await anext(self._stream, b"")
+            if not chunk:
+                raise OSError(f"blob source ended {remaining} bytes early")
+            piece, self._pending = chunk[:remaining], chunk[remaining:]
+            remaining -= len(piece)
+            if self._on_bytes is not None:
+                self._on_bytes(len(piece))
+            yield piece
