@@ -9,6 +9,15 @@ import httpx
 from hera_imagebuild.common.failures import FailureKind, classify_http_status, classify_message
 
 _MAX_DETAIL = 300
+# TLS failures a retry meets again, by the OpenSSL reason in the message (first match wins).
+_TLS_PROBLEMS = {
+    "HOSTNAME MISMATCH": "the registry's TLS certificate is for another host name",
+    "IP ADDRESS MISMATCH": "the registry's TLS certificate is for another address",
+    "CERTIFICATE_VERIFY_FAILED": "TLS certificate not trusted; add its CA with --cert-dir "
+    "(plain HTTP is used only for registries given with --insecure-registry)",
+    "WRONG_VERSION_NUMBER": "the registry does not speak TLS here; if it serves plain HTTP, "
+    "list it with --insecure-registry",
+}
 
 
 class RegistryError(Exception):
@@ -107,13 +116,10 @@ def error_from_exception(exc: BaseException, *, operation: str, host: str) -> Re
     other transport errors (refused, reset, timeouts, truncated bodies) are transient.
     """
     text = str(exc) or type(exc).__name__
-    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text.lower():
+    tls_problem = _TLS_PROBLEMS.get(next((k for k in _TLS_PROBLEMS if k in text.upper()), ""))
+    if tls_problem:
         return RegistryError(
-            f"TLS certificate not trusted ({_short(text)}); add its CA with --cert-dir "
-            "(plain HTTP is used only for registries given with --insecure-registry)",
-            kind=FailureKind.DETERMINISTIC,
-            operation=operation,
-            host=host,
+            f"{tls_problem} ({_short(text)})", kind=FailureKind.DETERMINISTIC, operation=operation, host=host
         )
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
         detail = f"timed out ({type(exc).__name__})"

@@ -1,0 +1,122 @@
+"""``hera-imagebuild push``: push a built OCI image layout and verify every destination serves its digest.
+
+Exit codes: 0 pushed and verified everywhere; 75 (``EXIT_TRANSIENT``) when a
+new attempt may succeed; 1 for a failure a retry cannot fix; 2 for bad
+command-line input. The last line on stderr (and ``/dev/termination-log`` in a
+pod) says what happened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+from hera_imagebuild.common import contract
+from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from hera_imagebuild.common.reference import ImageReference, ReferenceError, parse_reference
+from hera_imagebuild.pod.oci_layout import OciLayout, OciLayoutError
+from hera_imagebuild.pod.progress import make_progress
+from hera_imagebuild.pod.push import DigestMismatchError, PushFailure, push_image, write_outputs
+from hera_imagebuild.pod.registry.access import RegistryAccess
+from hera_imagebuild.pod.registry.manifest import check_digest
+from hera_imagebuild.pod.registry.retry import RetryPolicy
+from hera_imagebuild.pod.termination import exit_code, finish
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the push step's options (from :class:`~hera_imagebuild.common.contract.PushArgs`)."""
+    contract.add_arguments(parser, contract.PushArgs)
+
+
+def merged_list(repeated: list[str] | None, json_text: str | None, *, flag: str, json_flag: str) -> list[str]:
+    """A repeated flag's values followed by its JSON twin's (a JSON list of strings).
+
+    Raises:
+        ValueError: If the JSON is not a list of strings.
+    """
+    values = list(repeated or [])
+    if json_text is None or not json_text.strip():
+        return values
+    try:
+        loaded = json.loads(json_text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{json_flag}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(loaded, list) or not all(isinstance(item, str) for item in loaded):
+        raise ValueError(
+            f'{json_flag}: expected a JSON list of strings like \'["a", "b"]\' (the same as {flag})'
+        )
+    return values + loaded
+
+
+def _destinations(args: argparse.Namespace) -> list[tuple[str, ImageReference]]:
+    texts = merged_list(
+        args.destinations, args.destinations_json, flag="--destination", json_flag="--destinations-json"
+    )
+    if not texts:
+        raise ValueError("--destination: at least one is required (registry/repository:tag)")
+    parsed = []
+    for text in texts:
+        ref = parse_reference(text, field="--destination")
+        parsed.append((text, ref))
+    return parsed
+
+
+def _policy(args: argparse.Namespace) -> RetryPolicy:
+    if args.max_attempts < 1:
+        raise ValueError(f"--max-attempts: {args.max_attempts!r} must be at least 1")
+    if not args.timeout > 0:
+        raise ValueError(f"--timeout: {args.timeout!r} must be a positive number of seconds")
+    return RetryPolicy(max_attempts=args.max_attempts, request_timeout=min(60.0, args.timeout))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the push step; returns the exit code."""
+    try:
+        destinations = _destinations(args)
+        policy = _policy(args)
+        expected = (
+            check_digest(args.expected_digest, field="--expected-digest") if args.expected_digest else None
+        )
+        insecure = merged_list(
+            args.insecure_registries,
+            args.insecure_registries_json,
+            flag="--insecure-registry",
+            json_flag="--insecure-registries-json",
+        )
+        access = RegistryAccess.create(
+            authfile=args.authfile, cert_dir=args.cert_dir, insecure_registries=insecure
+        )
+        access.ssl_context()
+    except (ValueError, ReferenceError) as exc:
+        finish(f"push: {exc}")
+        return EXIT_USAGE
+    progress = make_progress()
+    try:
+        layout = OciLayout.open(args.image)
+        result = asyncio.run(
+            push_image(
+                layout,
+                destinations,
+                access=access,
+                policy=policy,
+                timeout=args.timeout,
+                expected_digest=expected,
+                progress=progress,
+            )
+        )
+    except (OciLayoutError, DigestMismatchError) as exc:
+        finish(f"push failed: {exc}")
+        return EXIT_FAILED
+    except PushFailure as failure:
+        finish(f"push failed: {failure}")
+        return exit_code(failure.kind)
+    try:
+        write_outputs(result, args.output_dir)
+    except OSError as exc:
+        finish(f"push failed: cannot write outputs to {args.output_dir!r}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    for destination in result.destinations:
+        print(destination.ref, flush=True)
+    finish(f"push: {result.digest} pushed and verified at {len(result.destinations)} destination(s)")
+    return EXIT_OK

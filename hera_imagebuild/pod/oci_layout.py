@@ -1,0 +1,184 @@
+"""Reading the OCI image layout kaniko writes with ``--oci-layout-path``.
+
+Why push takes an OCI layout and not a docker tarball: the layout stores the
+image manifest as the exact bytes kaniko hashed for ``--digest-file``, and
+push sends those bytes unchanged, so the digest a registry serves after the
+push is provably the one the build reported. A docker tarball
+(``docker save`` format) holds no registry manifest at all; the pusher would
+write a new one, and its digest would depend on the pusher's JSON encoding
+and compression choices.
+
+Layout: ``oci-layout`` (``{"imageLayoutVersion": "1.0.0"}``), ``index.json``
+(descriptors of the top-level manifests) and ``blobs/sha256/<hex>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from hera_imagebuild.common.failures import FailureKind
+from hera_imagebuild.common.reference import ImageReference
+from hera_imagebuild.pod.registry.errors import RegistryError
+from hera_imagebuild.pod.registry.manifest import Descriptor, Manifest, ManifestError
+
+_CHUNK = 1024 * 1024
+
+
+class OciLayoutError(ValueError):
+    """A directory that is not a complete, consistent OCI image layout."""
+
+
+class OciLayout:
+    """An OCI image layout directory: the image source for push.
+
+    Use :meth:`open`, which checks the layout's structure; digests of blob
+    contents are checked as they are read.
+    """
+
+    def __init__(self, path: Path, manifests: tuple[Descriptor, ...]) -> None:
+        self.path = path
+        self.manifests = manifests
+
+    @classmethod
+    def open(cls, path: str | Path) -> OciLayout:
+        """Read ``oci-layout`` and ``index.json``.
+
+        Raises:
+            OciLayoutError: Naming the file and what is wrong with it.
+        """
+        root = Path(path)
+        if not root.is_dir():
+            raise OciLayoutError(f"--image: {str(root)!r} is not a directory (expected an OCI image layout)")
+        marker = _read_json(root / "oci-layout")
+        if not isinstance(marker, dict) or "imageLayoutVersion" not in marker:
+            raise OciLayoutError(f"{root / 'oci-layout'}: expected an object with 'imageLayoutVersion'")
+        index = _read_json(root / "index.json")
+        entries = index.get("manifests") if isinstance(index, dict) else None
+        if not isinstance(entries, list):
+            raise OciLayoutError(f"{root / 'index.json'}: expected an object with a 'manifests' list")
+        try:
+            manifests = tuple(
+                Descriptor.from_json(entry, where=f"index.json manifests[{i}]")
+                for i, entry in enumerate(entries)
+            )
+        except ManifestError as exc:
+            raise OciLayoutError(f"{root}: {exc}") from None
+        return cls(root, manifests)
+
+    @property
+    def name(self) -> str:
+        """``oci:<path>``, for messages."""
+        return f"oci:{self.path}"
+
+    @property
+    def registry_repository(self) -> ImageReference | None:
+        """A layout is not a registry: nothing to mount from."""
+        return None
+
+    def image(self) -> Descriptor:
+        """The layout's one top-level image (kaniko writes exactly one).
+
+        Raises:
+            OciLayoutError: If ``index.json`` lists no image or several.
+        """
+        if len(self.manifests) != 1:
+            raise OciLayoutError(
+                f"{self.path / 'index.json'}: lists {len(self.manifests)} images; push needs exactly one"
+            )
+        return self.manifests[0]
+
+    def blob_path(self, digest: str) -> Path:
+        """Where the blob with ``digest`` lives in the layout."""
+        algorithm, _, encoded = digest.partition(":")
+        return self.path / "blobs" / algorithm / encoded
+
+    def read_manifest(self, descriptor: Descriptor) -> Manifest:
+        """Read, check (size, digest) and parse a manifest or index.
+
+        Raises:
+            OciLayoutError: If the blob is missing, altered or not a manifest.
+        """
+        path = self.blob_path(descriptor.digest)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise OciLayoutError(f"{self.path}: manifest blob {descriptor.digest} is missing") from None
+        actual = "sha256:" + hashlib.sha256(data).hexdigest()
+        if actual != descriptor.digest or len(data) != descriptor.size:
+            raise OciLayoutError(
+                f"{path}: content does not match its descriptor ({len(data)} bytes, {actual}; "
+                f"expected {descriptor.size} bytes, {descriptor.digest})"
+            )
+        try:
+            return Manifest.parse(data, descriptor.media_type or None)
+        except ManifestError as exc:
+            raise OciLayoutError(f"{self.path}: {exc}") from None
+
+    def check(self, descriptor: Descriptor) -> list[Manifest]:
+        """Check that every manifest and blob ``descriptor`` needs is present with the right size.
+
+        Returns:
+            The manifests (top first, then children of an index).
+
+        Raises:
+            OciLayoutError: Naming the first missing or wrong-sized blob.
+        """
+        manifest = self.read_manifest(descriptor)
+        found = [manifest]
+        for child in manifest.manifests:
+            found.extend(self.check(child))
+        for blob in manifest.blobs:
+            path = self.blob_path(blob.digest)
+            if not path.is_file():
+                raise OciLayoutError(
+                    f"{self.path}: blob {blob.digest} (needed by {manifest.digest}) is missing"
+                )
+            if path.stat().st_size != blob.size:
+                raise OciLayoutError(
+                    f"{path}: {path.stat().st_size} bytes, but manifest {manifest.digest} says {blob.size}"
+                )
+        return found
+
+    async def manifest(self, digest: str) -> Manifest:
+        """The manifest with ``digest`` (as :class:`~hera_imagebuild.pod.registry.copy.ImageSource`)."""
+        path = self.blob_path(digest)
+        size = path.stat().st_size if path.is_file() else 0
+        try:
+            return self.read_manifest(Descriptor("", digest, size))
+        except OciLayoutError as exc:
+            raise RegistryError(
+                str(exc), kind=FailureKind.DETERMINISTIC, operation="read layout", host=self.name
+            ) from None
+
+    async def open_blob(self, blob: Descriptor) -> AsyncIterator[bytes]:
+        """Stream a blob file in chunks (read off the event loop); raises at the end on a digest mismatch."""
+        path = self.blob_path(blob.digest)
+        digest = hashlib.sha256()
+        size = 0
+        with path.open("rb") as handle:
+            while chunk := await asyncio.to_thread(handle.read, _CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                yield chunk
+        if size != blob.size or "sha256:" + digest.hexdigest() != blob.digest:
+            raise RegistryError(
+                f"{path} does not match its digest {blob.digest} (the layout is corrupt)",
+                kind=FailureKind.DETERMINISTIC,
+                operation="read layout",
+                host=self.name,
+            )
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OciLayoutError(f"{path} is missing: is {path.parent} an OCI image layout?") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OciLayoutError(f"{path}: cannot read it ({type(exc).__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise OciLayoutError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None

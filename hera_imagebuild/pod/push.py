@@ -1,0 +1,230 @@
+"""The push step: copy the image kaniko built (an OCI layout) to every destination and prove it arrived.
+
+For each destination: blobs the registry lacks are uploaded (layers in
+parallel, already-present blobs skipped, so a re-run after a partial push only
+sends what is missing), the manifest's exact bytes are stored under the tag,
+and then the registry is asked for the manifest by digest (its bytes hashed)
+and for the tag (it must point at that digest). Only when every destination
+passes are the output files written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hera_imagebuild.common.contract import PushOutputs
+from hera_imagebuild.common.failures import FailureKind
+from hera_imagebuild.common.reference import ImageReference
+from hera_imagebuild.pod.oci_layout import OciLayout
+from hera_imagebuild.pod.progress import Progress
+from hera_imagebuild.pod.registry.access import RegistryAccess
+from hera_imagebuild.pod.registry.client import RegistryClient
+from hera_imagebuild.pod.registry.copy import CopyStats, copy_image, verify_served
+from hera_imagebuild.pod.registry.errors import RegistryError
+from hera_imagebuild.pod.registry.retry import Deadline, RetryPolicy
+
+
+class DigestMismatchError(ValueError):
+    """The layout's image is not the one the build reported (``--expected-digest``)."""
+
+
+@dataclass
+class DestinationResult:
+    """One destination, pushed and verified.
+
+    Attributes:
+        destination: The destination as given (``registry/repository:tag``).
+        ref: ``registry/repository@sha256:...``.
+        tag: The tag stored, if any.
+        stats: Blobs uploaded, present or mounted; bytes sent.
+        seconds: Time from start to verified.
+    """
+
+    destination: str
+    ref: str
+    tag: str | None
+    stats: CopyStats
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The destination's entry in ``report.json``."""
+        return {
+            "destination": self.destination,
+            "ref": self.ref,
+            "tag": self.tag,
+            "verified": True,
+            "seconds": round(self.seconds, 3),
+            "blobs": {
+                "uploaded": len(self.stats.uploaded),
+                "alreadyPresent": len(self.stats.present),
+                "mounted": len(self.stats.mounted),
+            },
+            "bytesUploaded": self.stats.bytes_uploaded,
+            "manifestsPut": self.stats.manifests_put,
+        }
+
+
+@dataclass
+class PushResult:
+    """A push that reached and was verified at every destination."""
+
+    digest: str
+    media_type: str
+    destinations: list[DestinationResult]
+    seconds: float
+    retries: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """``report.json``."""
+        return {
+            "digest": self.digest,
+            "mediaType": self.media_type,
+            "seconds": round(self.seconds, 3),
+            "retries": self.retries,
+            "destinations": [d.to_json() for d in self.destinations],
+        }
+
+
+@dataclass
+class PushFailure(Exception):
+    """At least one destination was not pushed and verified.
+
+    Attributes:
+        errors: ``(destination, error)`` for each destination that failed.
+    """
+
+    errors: list[tuple[str, RegistryError]] = field(default_factory=list)
+
+    @property
+    def kind(self) -> FailureKind:
+        """Transient only if every failure is (otherwise a retry cannot make the whole push succeed)."""
+        if self.errors and all(e.kind is FailureKind.TRANSIENT for _, e in self.errors):
+            return FailureKind.TRANSIENT
+        return FailureKind.DETERMINISTIC
+
+    def __str__(self) -> str:
+        parts = [f"{destination}: {error}" for destination, error in self.errors]
+        return "; ".join(parts)
+
+
+def _tag(destination: ImageReference) -> str | None:
+    if destination.tag:
+        return destination.tag
+    return None if destination.digest else "latest"
+
+
+async def _push_one(
+    client: RegistryClient,
+    layout: OciLayout,
+    text: str,
+    destination: ImageReference,
+    digest: str,
+    progress: Progress | None,
+) -> DestinationResult:
+    started = time.monotonic()
+    tag = _tag(destination)
+    tags = [tag] if tag else []
+    stats = await copy_image(client, layout, destination, digest, tags=tags, progress=progress)
+    await verify_served(client, destination, digest, tags)
+    seconds = time.monotonic() - started
+    if progress:
+        progress.info(f"{text}: verified {digest} ({seconds:.2f}s)")
+    return DestinationResult(text, f"{destination.name}@{digest}", tag, stats, seconds)
+
+
+async def push_image(
+    layout: OciLayout,
+    destinations: Sequence[tuple[str, ImageReference]],
+    *,
+    access: RegistryAccess,
+    policy: RetryPolicy,
+    timeout: float,
+    expected_digest: str | None = None,
+    progress: Progress | None = None,
+) -> PushResult:
+    """Push the layout's image to every destination concurrently and verify each.
+
+    Args:
+        layout: The OCI layout kaniko wrote.
+        destinations: ``(as given, parsed)`` pairs.
+        access: Credentials and TLS settings.
+        policy: Attempts and per-request limits.
+        timeout: Seconds for the whole push, retries and verification included.
+        expected_digest: Fail unless the layout's image has this digest.
+        progress: Where to report.
+
+    Returns:
+        The verified result for every destination, in the order given.
+
+    Raises:
+        OciLayoutError: The layout is missing, incomplete or corrupt.
+        DigestMismatchError: The layout's digest differs from ``expected_digest``.
+        PushFailure: One or more destinations failed (after retries, within ``timeout``).
+    """
+    started = time.monotonic()
+    image = layout.image()
+    if expected_digest and image.digest != expected_digest:
+        raise DigestMismatchError(
+            f"--expected-digest: the image in {layout.path} has digest {image.digest}, not {expected_digest}"
+        )
+    top = layout.check(image)[0]
+    retries = 0
+
+    def on_retry(error: RegistryError, attempt: int, delay: float) -> None:
+        nonlocal retries
+        retries += 1
+        if progress:
+            progress.retry(error, attempt, delay)
+
+    deadline = Deadline(timeout)
+    async with RegistryClient(access, policy, deadline=deadline, on_retry=on_retry) as client:
+        jobs = [_push_one(client, layout, text, ref, image.digest, progress) for text, ref in destinations]
+        try:
+            # The client's deadline stops new attempts; this stops one that is still waiting.
+            outcomes = await asyncio.wait_for(asyncio.gather(*jobs, return_exceptions=True), timeout + 1.0)
+        except (asyncio.TimeoutError, TimeoutError):
+            error = RegistryError(
+                f"not finished within --timeout={timeout:g}s",
+                kind=FailureKind.TRANSIENT,
+                operation="push",
+                host=", ".join(ref.registry for _, ref in destinations),
+            )
+            raise PushFailure([(text, error) for text, _ in destinations]) from None
+    failures: list[tuple[str, RegistryError]] = []
+    results: list[DestinationResult] = []
+    for (text, _), outcome in zip(destinations, outcomes, strict=True):
+        if isinstance(outcome, RegistryError):
+            failures.append((text, outcome))
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            results.append(outcome)
+    if failures:
+        raise PushFailure(failures)
+    return PushResult(image.digest, top.media_type, results, time.monotonic() - started, retries)
+
+
+def write_outputs(result: PushResult, output_dir: str | Path) -> None:
+    """Write ``digest``, ``image-ref``, ``image-refs.json`` and ``report.json`` (each atomically)."""
+    directory = Path(output_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    refs = [d.ref for d in result.destinations]
+    files = {
+        PushOutputs.DIGEST: result.digest,
+        PushOutputs.IMAGE_REF: refs[0],
+        PushOutputs.IMAGE_REFS: json.dumps(refs),
+        PushOutputs.REPORT: json.dumps(result.to_json(), indent=2) + "\n",
+    }
+    for name, text in files.items():
+        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, directory / name)
