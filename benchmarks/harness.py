@@ -113,29 +113,6 @@ def timed(work: Callable[[], object], setup: Callable[[], object] | None = None)
     return run
 
 
-def run_command(
-    argv: Sequence[str],
-    *,
-    env: Mapping[str, str] | None = None,
-    timeout: float = 300.0,
-    expect_success: bool = True,
-) -> subprocess.CompletedProcess[str]:
-    """Run a command; raise :class:`BenchmarkError` with its stderr when it fails unexpectedly."""
-    completed = subprocess.run(
-        list(argv),
-        env=None if env is None else dict(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if expect_success and completed.returncode != 0:
-        raise BenchmarkError(
-            f"{' '.join(argv[:3])} ... exited {completed.returncode}: {completed.stderr.strip()[-2000:]}"
-        )
-    return completed
-
-
 def hera_imagebuild(*args: str) -> list[str]:
     """The argv that runs this checkout's ``hera-imagebuild`` CLI in a fresh interpreter."""
     return [sys.executable, "-m", "hera_imagebuild.cli.main", *args]

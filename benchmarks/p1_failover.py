@@ -1,0 +1,204 @@
+"""P1 failover: 3 base images, mirrors [hung, refused, healthy], our prefetch vs sequential fallback.
+
+The baseline does what kaniko does with an ordered mirror list: for each base
+image in turn, ask each mirror in order, with the same timeout per request,
+until one answers (here with ``skopeo inspect --command-timeout``, the only
+guard skopeo has against a hung server). Ours probes every (image, mirror) pair
+at once, so the hung mirror costs one timeout for the whole Dockerfile.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.env import BenchEnv
+from benchmarks.harness import (
+    BenchmarkError,
+    Case,
+    Result,
+    hera_imagebuild,
+    interleave,
+    parse_args,
+    publish,
+    timed,
+)
+from hera_imagebuild.common.contract import PrefetchArgs, PrefetchOutputs
+from hera_imagebuild.sandbox.faultproxy import Fault, closed_port_url
+from hera_imagebuild.sandbox.process import SandboxError, run_checked
+from hera_imagebuild.sandbox.skopeo import Skopeo
+
+PROBE_TIMEOUT = 1.0
+IMAGES = ("base-a", "base-b", "base-c")
+ORIGIN = "origin.bench.invalid"
+"""The registry the Dockerfile names; never contacted, because fallback to it is off."""
+DOCKERFILE = f"""\
+FROM {ORIGIN}/bench/base-a:1 AS a
+FROM {ORIGIN}/bench/base-b:1 AS b
+FROM {ORIGIN}/bench/base-c:1
+COPY --from=a /sandbox /a
+COPY --from=b /sandbox /b
+"""
+
+OURS = "hera-imagebuild prefetch"
+SEQUENTIAL = "sequential fallback (skopeo inspect)"
+HEALTHY_ONLY = "hera-imagebuild prefetch, healthy mirror only"
+TIMEOUT = "probe timeout"
+
+
+def prefetch_argv(
+    dockerfile: Path, mirrors: Sequence[str], insecure: Sequence[str], output_dir: Path
+) -> list[str]:
+    """Our prefetch step's command line, built from the same contract the templates use."""
+    args = PrefetchArgs(
+        dockerfile=str(dockerfile),
+        mirrors=[f"{ORIGIN}={','.join(mirrors)}"],
+        fallback="false",
+        probe_timeout=PROBE_TIMEOUT,
+        insecure_registries=list(insecure),
+        output_dir=str(output_dir),
+    )
+    return hera_imagebuild(*args.to_argv())
+
+
+def check_sources(output_dir: Path, expected_host: str) -> dict[str, Any]:
+    """Fail unless every base image was pinned from ``expected_host``; return the report."""
+    pinned = json.loads((output_dir / PrefetchOutputs.BASE_IMAGES).read_text())
+    wrong = [entry for entry in pinned if expected_host not in str(entry.get("source", ""))]
+    if len(pinned) != len(IMAGES) or wrong:
+        raise BenchmarkError(f"prefetch pinned {pinned!r}, expected all {len(IMAGES)} from {expected_host}")
+    report: dict[str, Any] = json.loads((output_dir / PrefetchOutputs.REPORT).read_text())
+    return report
+
+
+class SequentialFallback:
+    """The baseline: per image, per mirror in order, ``skopeo inspect`` with the probe timeout."""
+
+    def __init__(self, skopeo: Skopeo, mirrors: Sequence[tuple[str, str]]) -> None:
+        self.skopeo = skopeo
+        self.mirrors = mirrors
+        self.timeline: list[dict[str, Any]] = []
+
+    def __call__(self) -> None:
+        self.timeline = []
+        start = time.perf_counter()
+        for image in IMAGES:
+            for label, host in self.mirrors:
+                began = time.perf_counter() - start
+                try:
+                    self.skopeo.run(
+                        ["inspect", "--tls-verify=false", f"docker://{host}/bench/{image}:1"],
+                        timeout=PROBE_TIMEOUT,
+                    )
+                    status = "ok"
+                except SandboxError as error:
+                    status = "timeout" if "timeout" in str(error).lower() else "error"
+                self.timeline.append(
+                    {"label": f"{image} via {label}", "start": began, "end": time.perf_counter() - start,
+                     "status": status}
+                )  # fmt: skip
+                if status == "ok":
+                    break
+            else:
+                raise BenchmarkError(f"sequential fallback found no mirror for {image}")
+
+
+def ours_timeline(report: dict[str, Any], labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Probe bars from our report.json; all probes start together when the probe phase begins."""
+    statuses = {"chosen": "ok", "not needed": "skipped"}
+    bars = []
+    for image in report.get("images", []):
+        name = str(image.get("original", "?")).rsplit("/", 1)[-1].split(":")[0]
+        for tried in image.get("sources", []):
+            source = str(tried.get("source", ""))
+            label = next((label for host, label in labels.items() if host in source), source)
+            error = str(tried.get("error") or "").lower()
+            status = statuses.get(tried.get("outcome", ""), "timeout" if "tim" in error else "error")
+            bars.append(
+                {"label": f"{name} via {label}", "start": 0.0, "end": float(tried.get("seconds", 0.0)),
+                 "status": status}
+            )  # fmt: skip
+    return bars
+
+
+def main(argv: Sequence[str] | None = None) -> Result:
+    """Run P1 and publish its table."""
+    args = parse_args(__doc__ or "", default_runs=5, argv=argv)
+    with BenchEnv("p1") as env:
+        healthy = env.registry("healthy")
+        skopeo = env.skopeo()
+        for name in IMAGES:
+            skopeo.push(env.image(name, [64 * 1024], incompressible=False), healthy, f"bench/{name}", "1")
+        hung = env.proxy(healthy, Fault(kind="hang"), name="hung-mirror")
+        refused = closed_port_url().removeprefix("http://")
+        mirrors = [("hung", hung.host), ("refused", refused), ("healthy", healthy.host)]
+        dockerfile = env.directory("context") / "Dockerfile"
+        dockerfile.write_text(DOCKERFILE)
+        insecure = [host for _, host in mirrors]
+        reports: list[dict[str, Any]] = []
+
+        def ours(mirror_hosts: Sequence[str]) -> None:
+            output_dir = env.directory("out")
+            run_checked(prefetch_argv(dockerfile, mirror_hosts, insecure, output_dir), timeout=120)
+            reports.append(check_sources(output_dir, healthy.host))
+
+        sequential = SequentialFallback(env.skopeo(), mirrors)
+        samples = interleave(
+            {
+                OURS: timed(lambda: ours(insecure)),
+                SEQUENTIAL: timed(sequential),
+                HEALTHY_ONLY: timed(lambda: ours([healthy.host])),
+            },
+            args.runs,
+        )
+        ours_report = reports[-2]  # the last full-mirror-list run (the healthy-only run follows it)
+    result = Result(
+        id="P1",
+        title="mirror failover",
+        question=(
+            "How long until all 3 base images of a Dockerfile are resolved when the mirror list is "
+            "[hung, refused, healthy]? Ours probes all sources at once; the baseline falls back mirror "
+            "by mirror and image by image, as kaniko does, with the same timeout."
+        ),
+        runs=args.runs,
+        cases=[
+            Case(OURS, samples[OURS], "ours", "whole process: start-up, probes, pinned Dockerfile, report"),
+            Case(
+                SEQUENTIAL, samples[SEQUENTIAL], "baseline", "skopeo inspect per image per mirror, in order"
+            ),
+            Case(HEALTHY_ONLY, samples[HEALTHY_ONLY], "reference", "the floor: no dead mirror in the list"),
+            Case(TIMEOUT, [PROBE_TIMEOUT], "reference", "configured, not measured"),
+        ],
+        comparisons=[(OURS, SEQUENTIAL), (OURS, TIMEOUT), (OURS, HEALTHY_ONLY)],
+        params={
+            "base images": len(IMAGES),
+            "probe timeout": f"{PROBE_TIMEOUT:g} s",
+            "mirrors": "hung, refused, healthy",
+        },
+        extra={
+            "timeline": {
+                "title": f"P1: 3 base images, mirrors [hung, refused, healthy], timeout {PROBE_TIMEOUT:g} s",
+                "groups": [
+                    {
+                        "label": "sequential fallback (last run)",
+                        "total": samples[SEQUENTIAL][-1],
+                        "bars": sequential.timeline,
+                    },
+                    {
+                        "label": "hera-imagebuild probes (last run; excludes start-up)",
+                        "total": samples[OURS][-1],
+                        "bars": ours_timeline(ours_report, {host: label for label, host in mirrors}),
+                    },
+                ],
+            }
+        },
+    )
+    publish(result, args.results_dir)
+    return result
+
+
+if __name__ == "__main__":
+    main()
