@@ -1,0 +1,325 @@
+"""The three pod templates of a build: prefetch, build (kaniko), push.
+
+Every argv element is fixed when the template is rendered; per-build values
+arrive as ``{{inputs.parameters.X}}`` inside single elements, so no value ever
+passes through a shell or splits into several arguments. prefetch and push
+command lines come from :mod:`hera_imagebuild.common.contract`, the same
+definitions their CLI parses, so template and CLI cannot drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hera.workflows import Artifact, Container, EmptyDirVolume, Env, Parameter, RawArtifact, SecretVolume
+from hera.workflows import models as m
+
+from hera_imagebuild.client import params as p
+from hera_imagebuild.client.context import CONTEXT_ARTIFACT
+from hera_imagebuild.client.options import BuildSettings, PvcHandoff, StepOptions
+from hera_imagebuild.client.retry import build_retry, step_retry
+from hera_imagebuild.common.contract import (
+    CONTEXT_DIR,
+    DOCKER_CONFIG_DIR,
+    IMAGE_LAYOUT_DIR,
+    OUTPUT_DIR,
+    PINNED_DOCKERFILE,
+    PrefetchArgs,
+    PrefetchOutputs,
+    PushArgs,
+    PushOutputs,
+)
+
+IMAGE_ARTIFACT = "image"
+"""The build step's output artifact (the OCI layout) in the artifact handoff."""
+BASE_IMAGES = "base-images"
+"""prefetch output: JSON list of the pinned base images."""
+
+_DOCKER_CONFIG_VOLUME = "docker-config"
+_CONTEXT_VOLUME = "build-context"
+_HANDOFF_VOLUME = "image-handoff"
+
+
+def _in(name: str) -> str:
+    return f"{{{{inputs.parameters.{name}}}}}"
+
+
+@dataclass(frozen=True)
+class StepTemplates:
+    """The pod templates of one build, named ``<prefix>-prefetch``, ``-kaniko``, ``-push``."""
+
+    prefetch: Container
+    build: Container
+    push: Container
+
+
+def _proxy_env() -> list[Env]:
+    values = {"HTTP_PROXY": p.HTTP_PROXY, "HTTPS_PROXY": p.HTTPS_PROXY, "NO_PROXY": p.NO_PROXY}
+    env = []
+    for var, param in values.items():
+        env.append(Env(name=var, value=_in(param)))
+        env.append(Env(name=var.lower(), value=_in(param)))
+    return env
+
+
+def _common_env() -> list[Env]:
+    return [*_proxy_env(), Env(name="DOCKER_CONFIG", value=DOCKER_CONFIG_DIR)]
+
+
+def _common_volumes() -> list[m.Volume | SecretVolume | EmptyDirVolume]:
+    # The docker config is optional: a missing Secret means anonymous registry access.
+    return [
+        SecretVolume(
+            name=_DOCKER_CONFIG_VOLUME,
+            secret_name=_in(p.DOCKER_CONFIG_SECRET),
+            optional=True,
+            items=[m.KeyToPath(key=".dockerconfigjson", path="config.json")],
+            mount_path=DOCKER_CONFIG_DIR,
+        ),
+        EmptyDirVolume(name="outputs", mount_path=OUTPUT_DIR),
+    ]
+
+
+def _context_inputs(context_kind: str) -> list[Parameter | Artifact]:
+    if context_kind == "pvc":
+        return [Parameter(name=p.CONTEXT_PVC), Parameter(name=p.CONTEXT_SUB_PATH)]
+    return [Artifact(name=CONTEXT_ARTIFACT, path=CONTEXT_DIR)]
+
+
+def _context_volume(context_kind: str) -> tuple[list[m.Volume], list[m.VolumeMount]]:
+    if context_kind != "pvc":
+        return [], []
+    claim = m.PersistentVolumeClaimVolumeSource(claim_name=_in(p.CONTEXT_PVC), read_only=True)
+    volume = m.Volume(name=_CONTEXT_VOLUME, persistent_volume_claim=claim)
+    mount = m.VolumeMount(
+        name=_CONTEXT_VOLUME, mount_path=CONTEXT_DIR, sub_path=_in(p.CONTEXT_SUB_PATH), read_only=True
+    )
+    return [volume], [mount]
+
+
+def _handoff_volume(read_only: bool) -> tuple[list[m.Volume], list[m.VolumeMount]]:
+    claim = m.PersistentVolumeClaimVolumeSource(claim_name=_in(p.HANDOFF_PVC))
+    volume = m.Volume(name=_HANDOFF_VOLUME, persistent_volume_claim=claim)
+    mount = m.VolumeMount(
+        name=_HANDOFF_VOLUME,
+        mount_path=IMAGE_LAYOUT_DIR,
+        sub_path=_in(p.HANDOFF_SUB_PATH),
+        read_only=read_only,
+    )
+    return [volume], [mount]
+
+
+def _pod_options(settings: BuildSettings, options: StepOptions) -> dict[str, object]:
+    """Pod settings shared by the three steps: scheduling, deadline, service account, resources."""
+    executor = (
+        m.ExecutorConfig(service_account_name=settings.executor_service_account)
+        if settings.executor_service_account
+        else None
+    )
+    return {
+        "node_selector": dict(settings.node_selector) or None,
+        "tolerations": list(settings.tolerations) or None,
+        "active_deadline_seconds": options.timeout_seconds,
+        "automount_service_account_token": settings.automount_service_account_token,
+        "executor": executor,
+        "resources": options.resources(),
+        "termination_message_policy": "FallbackToLogsOnError",
+    }
+
+
+_RUNTIME_SECURITY = m.SecurityContext(
+    privileged=False,
+    allow_privilege_escalation=False,
+    capabilities=m.Capabilities(drop=["ALL"]),
+)
+# kaniko must run as root to unpack base images and run RUN lines, but needs no
+# privilege: it is never privileged and never gets more than the default capabilities.
+_KANIKO_SECURITY = m.SecurityContext(privileged=False)
+
+
+def prefetch_template(name: str, settings: BuildSettings, *, context_kind: str) -> Container:
+    """The prefetch step: pin base images through mirrors, write the pinned Dockerfile and registry map."""
+    argv = PrefetchArgs(
+        dockerfile=f"{CONTEXT_DIR}/{_in(p.DOCKERFILE)}",
+        target=_in(p.TARGET),
+        platform=_in(p.PLATFORM),
+        fallback=_in(p.FALLBACK),
+        probe_timeout=_in(p.PROBE_TIMEOUT),  # type: ignore[arg-type]  # a float once Argo substitutes it
+        cache_registry=_in(p.BASE_IMAGE_CACHE),
+        output_dir=OUTPUT_DIR,
+    ).to_argv(
+        json_values={"build_args": _in(p.BUILD_ARGS), "labels": _in(p.LABELS), "mirrors": _in(p.MIRRORS)}
+    )
+    volumes, mounts = _context_volume(context_kind)
+    inputs: list[Parameter | Artifact] = [
+        Parameter(name=n)
+        for n in (
+            p.DOCKERFILE,
+            p.BUILD_ARGS,
+            p.TARGET,
+            p.LABELS,
+            p.PLATFORM,
+            p.MIRRORS,
+            p.FALLBACK,
+            p.PROBE_TIMEOUT,
+            p.BASE_IMAGE_CACHE,
+            *_POD_PARAMETERS,
+            p.RUNTIME_IMAGE,
+        )
+    ]
+    return Container(
+        name=name,
+        image=_in(p.RUNTIME_IMAGE),
+        command=["hera-imagebuild"],
+        args=argv,
+        env=_common_env(),
+        inputs=inputs + _context_inputs(context_kind),
+        outputs=[
+            _output_file(p.PINNED_DOCKERFILE, PrefetchOutputs.DOCKERFILE),
+            _output_file(p.REGISTRY_MAP, PrefetchOutputs.REGISTRY_MAP),
+            _output_file(BASE_IMAGES, PrefetchOutputs.BASE_IMAGES),
+        ],
+        volumes=[*_common_volumes(), *volumes],
+        volume_mounts=mounts or None,
+        retry_strategy=step_retry(settings.prefetch.retry),
+        security_context=_RUNTIME_SECURITY,
+        **_pod_options(settings, settings.prefetch),  # type: ignore[arg-type]
+    )
+
+
+def kaniko_args(settings: BuildSettings) -> list[str]:
+    """The kaniko argv: static flags, per-build values as whole ``{{inputs.parameters.X}}`` elements."""
+    args = [
+        f"--dockerfile={PINNED_DOCKERFILE}",
+        f"--context=dir://{CONTEXT_DIR}",
+        "--no-push",
+        f"--oci-layout-path={IMAGE_LAYOUT_DIR}",
+        f"--digest-file={OUTPUT_DIR}/{PushOutputs.DIGEST}",
+        f"--registry-map={_in(p.REGISTRY_MAP)}",
+        # kaniko's flag is the inverse of ours: skip the original registry unless fallback is on.
+        f"--skip-default-registry-fallback={{{{=inputs.parameters.{p.FALLBACK} == 'false'}}}}",
+        f"--custom-platform={_in(p.PLATFORM)}",
+        f"--target={_in(p.TARGET)}",
+        f"--cache={_in(p.CACHE)}",
+        f"--cache-repo={_in(p.CACHE_REPO)}",
+    ]
+    for var, param in (
+        ("HTTP_PROXY", p.HTTP_PROXY),
+        ("HTTPS_PROXY", p.HTTPS_PROXY),
+        ("NO_PROXY", p.NO_PROXY),
+    ):
+        args.append(f"--build-arg={var}={_in(param)}")
+        args.append(f"--build-arg={var.lower()}={_in(param)}")
+    args += [
+        "--log-format=text",
+        f"--image-download-retry={settings.kaniko_retries}",
+        f"--image-fs-extract-retry={settings.kaniko_retries}",
+        *settings.extra_kaniko_args,
+    ]
+    return args
+
+
+def build_template(name: str, settings: BuildSettings, *, context_kind: str) -> Container:
+    """The kaniko step: build from the pinned Dockerfile into an OCI layout, without pushing."""
+    volumes, mounts = _context_volume(context_kind)
+    inputs: list[Parameter | Artifact] = [
+        Parameter(name=n)
+        for n in (
+            p.PINNED_DOCKERFILE,
+            p.REGISTRY_MAP,
+            p.FALLBACK,
+            p.PLATFORM,
+            p.TARGET,
+            p.CACHE,
+            p.CACHE_REPO,
+            p.DISABLE_HTTP2,
+            *_POD_PARAMETERS,
+            p.EXECUTOR_IMAGE,
+        )
+    ]
+    inputs.append(
+        RawArtifact(name="pinned-dockerfile", path=PINNED_DOCKERFILE, data=_in(p.PINNED_DOCKERFILE))
+    )
+    outputs: list[Parameter | Artifact] = [_output_file(p.OUT_DIGEST, PushOutputs.DIGEST)]
+    if isinstance(settings.handoff, PvcHandoff):
+        inputs += [Parameter(name=p.HANDOFF_PVC), Parameter(name=p.HANDOFF_SUB_PATH)]
+        handoff_volumes, handoff_mounts = _handoff_volume(read_only=False)
+        volumes, mounts = volumes + handoff_volumes, mounts + handoff_mounts
+        image_volume: list[EmptyDirVolume] = []
+    else:
+        # Layers are gzip already: a second compression costs CPU and saves nothing.
+        archive = m.ArchiveStrategy(tar=m.TarStrategy(compression_level=0))
+        outputs.append(Artifact(name=IMAGE_ARTIFACT, path=IMAGE_LAYOUT_DIR, archive=archive))
+        # A mounted directory is outside kaniko's snapshots, so the layout never lands in the image.
+        image_volume = [EmptyDirVolume(name="image", mount_path=IMAGE_LAYOUT_DIR)]
+    return Container(
+        name=name,
+        image=_in(p.EXECUTOR_IMAGE),
+        command=["/kaniko/executor"],
+        args=kaniko_args(settings),
+        env=[*_common_env(), Env(name="FF_KANIKO_DISABLE_HTTP2", value=_in(p.DISABLE_HTTP2))],
+        inputs=inputs + _context_inputs(context_kind),
+        outputs=outputs,
+        volumes=[*_common_volumes(), *image_volume, *volumes],
+        volume_mounts=mounts or None,
+        retry_strategy=build_retry(settings.build.retry),
+        security_context=_KANIKO_SECURITY,
+        **_pod_options(settings, settings.build),  # type: ignore[arg-type]
+    )
+
+
+def push_template(name: str, settings: BuildSettings) -> Container:
+    """The push step: push the OCI layout to every destination and prove each serves the digest."""
+    timeout = settings.push.timeout_seconds
+    argv = PushArgs(
+        image=IMAGE_LAYOUT_DIR,
+        expected_digest=_in(p.OUT_DIGEST),
+        output_dir=OUTPUT_DIR,
+        # Leave the pod a minute to report before its deadline ends it.
+        timeout=float(max(timeout - 60, 60)) if timeout else PushArgs.timeout,
+    ).to_argv(json_values={"destinations": _in(p.DESTINATIONS)})
+    inputs: list[Parameter | Artifact] = [
+        Parameter(name=n) for n in (p.DESTINATIONS, p.OUT_DIGEST, *_POD_PARAMETERS, p.RUNTIME_IMAGE)
+    ]
+    volumes: list[m.Volume] = []
+    mounts: list[m.VolumeMount] = []
+    if isinstance(settings.handoff, PvcHandoff):
+        inputs += [Parameter(name=p.HANDOFF_PVC), Parameter(name=p.HANDOFF_SUB_PATH)]
+        volumes, mounts = _handoff_volume(read_only=True)
+    else:
+        inputs.append(Artifact(name=IMAGE_ARTIFACT, path=IMAGE_LAYOUT_DIR))
+    return Container(
+        name=name,
+        image=_in(p.RUNTIME_IMAGE),
+        command=["hera-imagebuild"],
+        args=argv,
+        env=_common_env(),
+        inputs=inputs,
+        outputs=[
+            _output_file(p.OUT_DIGEST, PushOutputs.DIGEST),
+            _output_file(p.OUT_IMAGE_REF, PushOutputs.IMAGE_REF),
+            _output_file(p.OUT_IMAGE_REFS, PushOutputs.IMAGE_REFS),
+        ],
+        volumes=[*_common_volumes(), *volumes],
+        volume_mounts=mounts or None,
+        retry_strategy=step_retry(settings.push.retry),
+        security_context=_RUNTIME_SECURITY,
+        **_pod_options(settings, settings.push),  # type: ignore[arg-type]
+    )
+
+
+_POD_PARAMETERS = (p.HTTP_PROXY, p.HTTPS_PROXY, p.NO_PROXY, p.DOCKER_CONFIG_SECRET)
+"""Parameters every step's pod spec uses (env and the docker config volume)."""
+
+
+def _output_file(name: str, file_name: str) -> Parameter:
+    return Parameter(name=name, value_from=m.ValueFrom(path=f"{OUTPUT_DIR}/{file_name}"))
+
+
+def step_templates(prefix: str, settings: BuildSettings, *, context_kind: str) -> StepTemplates:
+    """The three pod templates of a build whose templates are named after ``prefix``."""
+    return StepTemplates(
+        prefetch=prefetch_template(f"{prefix}-prefetch", settings, context_kind=context_kind),
+        build=build_template(f"{prefix}-kaniko", settings, context_kind=context_kind),
+        push=push_template(f"{prefix}-push", settings),
+    )

@@ -1,0 +1,219 @@
+"""Validators for build spec fields.
+
+Each check raises :class:`ValueError` whose message names the field, repeats
+the value and says what is accepted, so a typo is fixed from the message alone.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from hera_imagebuild.common.reference import ImageReference, normalize_registry, parse_reference
+
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?")
+_DURATION = re.compile(r"[0-9]+|([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+")
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LABEL_KEY = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?")
+_STAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
+_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?")
+_NO_PROXY_ITEM = re.compile(r"[A-Za-z0-9.*:/\[\]_-]+")
+_ARGO_REFERENCE = re.compile(r"\{\{[A-Za-z0-9_.-]+\}\}")
+
+
+def invalid(field: str, value: object, expected: str) -> ValueError:
+    """The error for a field value: ``field: 'value' is not valid; expected ...``."""
+    return ValueError(f"{field}: {value!r} is not valid; expected {expected}")
+
+
+def printable(field: str, value: str, *, multiline: bool = False) -> str:
+    """Reject NUL and (unless ``multiline``) other control characters; return ``value``."""
+    if not isinstance(value, str):
+        raise invalid(field, value, "a string")
+    allowed = {"\n", "\t"} if multiline else set()
+    if any((ord(ch) < 32 or ord(ch) == 127) and ch not in allowed for ch in value):
+        raise invalid(field, value, "text without control characters (no newlines, tabs or NUL)")
+    return value
+
+
+def dns_subdomain(field: str, value: str) -> str:
+    """A Kubernetes object name (Secret, PVC, service account): DNS-1123 subdomain."""
+    if not isinstance(value, str) or len(value) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(value):
+        raise invalid(
+            field, value, "a Kubernetes name: lower-case letters, digits, '-' and '.', at most 253 characters"
+        )
+    return value
+
+
+def dns_label(field: str, value: str, *, max_length: int = 63) -> str:
+    """A DNS-1123 label (template and task names)."""
+    if not isinstance(value, str) or len(value) > max_length or not _DNS1123_LABEL.fullmatch(value):
+        raise invalid(
+            field,
+            value,
+            f"a DNS-1123 label: lower-case letters, digits and '-', at most {max_length} characters, "
+            "starting and ending with a letter or digit",
+        )
+    return value
+
+
+def quantity(field: str, value: str) -> str:
+    """A Kubernetes resource quantity such as ``500m``, ``2``, ``4Gi``."""
+    if not isinstance(value, str) or not _QUANTITY.fullmatch(value):
+        raise invalid(field, value, "a Kubernetes quantity such as '500m', '2', '512Mi' or '4Gi'")
+    return value
+
+
+def duration(field: str, value: str) -> str:
+    """An Argo backoff duration: seconds (``"30"``) or a Go duration (``"1m30s"``)."""
+    if not isinstance(value, str) or not _DURATION.fullmatch(value):
+        raise invalid(field, value, "a duration such as '30', '10s', '2m' or '1h30m'")
+    return value
+
+
+def positive_int(field: str, value: int, *, minimum: int = 1) -> int:
+    """An integer of at least ``minimum`` (bools are not integers here)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise invalid(field, value, f"an integer >= {minimum}")
+    return value
+
+
+def build_arg_name(field: str, name: str) -> str:
+    """A build argument name: letters, digits and ``_``, not starting with a digit.
+
+    Docker substitutes ``$NAME`` in a Dockerfile only for names of this form.
+    """
+    if not isinstance(name, str) or not _SHELL_NAME.fullmatch(name):
+        raise invalid(
+            field, name, "a name of letters, digits and '_' not starting with a digit, like 'CUDA_VERSION'"
+        )
+    return name
+
+
+def label_key(field: str, key: str) -> str:
+    """An image label key such as ``org.opencontainers.image.source`` or ``team``."""
+    if not isinstance(key, str) or not _LABEL_KEY.fullmatch(key):
+        raise invalid(
+            field, key, "a label key of letters, digits, '.', '-', '_' and '/', such as 'com.example.team'"
+        )
+    return key
+
+
+def stage_name(field: str, value: str) -> str:
+    """A Dockerfile stage name (``FROM ... AS name``), or empty for the last stage."""
+    if value and not _STAGE_NAME.fullmatch(value):
+        raise invalid(
+            field, value, "a stage name from 'FROM ... AS <name>' (letters, digits, '_', '.', '-'), or ''"
+        )
+    return value
+
+
+def platform(field: str, value: str) -> str:
+    """``os/arch[/variant]``, such as ``linux/amd64`` or ``linux/arm64/v8``."""
+    if not isinstance(value, str) or not _PLATFORM.fullmatch(value):
+        raise invalid(field, value, "OS/ARCH[/VARIANT] such as 'linux/amd64' or 'linux/arm64/v8'")
+    return value
+
+
+def relative_path(field: str, value: str, *, allow_empty: bool = False) -> str:
+    """A relative path that stays inside its root (no absolute path, no ``..``)."""
+    if allow_empty and value == "":
+        return value
+    printable(field, value)
+    normalized = posixpath.normpath(value) if value else ""
+    if not value or value.startswith("/") or normalized == ".." or normalized.startswith("../"):
+        raise invalid(
+            field, value, "a relative path inside the build context, such as 'docker/train.Dockerfile'"
+        )
+    return value
+
+
+def image(field: str, value: str) -> ImageReference:
+    """Any image reference (tag and/or digest)."""
+    return parse_reference(value, field=field)
+
+
+def destination(field: str, value: str) -> ImageReference:
+    """A push destination: ``registry/repository[:tag]``, no digest."""
+    ref = parse_reference(value, field=field)
+    if ref.digest:
+        raise invalid(
+            field, value, "a destination 'registry/repository:tag' without '@digest' (push sets the digest)"
+        )
+    return ref
+
+
+def repository(field: str, value: str) -> ImageReference:
+    """A repository without tag or digest (a cache repository)."""
+    ref = parse_reference(value, field=field)
+    if ref.tag or ref.digest:
+        raise invalid(
+            field, value, "a repository such as 'registry.example.com/cache/train' without tag or digest"
+        )
+    return ref
+
+
+def registry_with_prefix(field: str, value: str) -> str:
+    """``host[:port][/path/prefix]``: a mirror or a cache registry.
+
+    A mirror path with a dot is refused: kaniko's ``--registry-map`` misreads it (kaniko #3182).
+    """
+    host, _, prefix = value.partition("/") if isinstance(value, str) else ("", "", "")
+    try:
+        normalize_registry(host, field=field)
+    except ValueError:
+        raise invalid(field, value, "'host[:port][/path]' such as 'mirror.example.com/dockerhub'") from None
+    if prefix and not re.fullmatch(r"[a-z0-9_-]+(/[a-z0-9_-]+)*", prefix):
+        raise invalid(
+            field,
+            value,
+            "a path prefix of lower-case letters, digits, '_' and '-' separated by '/' "
+            "(no dots: kaniko misparses them, kaniko issue 3182)",
+        )
+    return value
+
+
+def proxy_url(field: str, value: str) -> str:
+    """``http://host:port`` (or https/socks5), no credentials in the URL, or empty."""
+    if value == "":
+        return value
+    printable(field, value)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https", "socks5") or not parts.hostname or " " in value:
+        raise invalid(field, value, "a proxy URL such as 'http://proxy.example.com:3128', or ''")
+    if parts.username or parts.password:
+        raise ValueError(
+            f"{field}: a proxy URL with credentials is not accepted (it would be visible in the workflow); "
+            "give the proxy host only, such as 'http://proxy.example.com:3128'"
+        )
+    return value
+
+
+def no_proxy(field: str, value: str) -> str:
+    """A NO_PROXY list: comma-separated hosts, domains (``.example.com``), IPs or CIDRs."""
+    items = [item.strip() for item in value.split(",")] if value else []
+    if any(not _NO_PROXY_ITEM.fullmatch(item) for item in items):
+        raise invalid(field, value, "a comma-separated list of hosts, '.domains', IPs or CIDRs, or ''")
+    return value
+
+
+def argo_reference(field: str, value: str) -> str:
+    """An Argo artifact reference such as ``{{tasks.fetch.outputs.artifacts.src}}``."""
+    if not isinstance(value, str) or not _ARGO_REFERENCE.fullmatch(value):
+        raise invalid(
+            field, value, "an artifact reference such as '{{tasks.fetch.outputs.artifacts.source}}'"
+        )
+    return value
+
+
+def unique(field: str, values: Iterable[str]) -> None:
+    """Reject repeated entries (a repeated destination or mirror is a typo, not an intent)."""
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise invalid(field, value, "each entry once")
+        seen.add(value)
