@@ -17,10 +17,9 @@ from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from hera_imagebuild.common.reference import ImageReference, ReferenceError, parse_reference
 from hera_imagebuild.pod.oci_layout import OciLayout, OciLayoutError
 from hera_imagebuild.pod.progress import make_progress
-from hera_imagebuild.pod.push import DigestMismatchError, PushFailure, push_image, write_outputs
+from hera_imagebuild.pod.push import DigestMismatchError, PushFailure, push_image, push_policy, write_outputs
 from hera_imagebuild.pod.registry.access import RegistryAccess
 from hera_imagebuild.pod.registry.manifest import check_digest
-from hera_imagebuild.pod.registry.retry import RetryPolicy
 from hera_imagebuild.pod.termination import exit_code, finish
 
 
@@ -62,19 +61,11 @@ def _destinations(args: argparse.Namespace) -> list[tuple[str, ImageReference]]:
     return parsed
 
 
-def _policy(args: argparse.Namespace) -> RetryPolicy:
-    if args.max_attempts < 1:
-        raise ValueError(f"--max-attempts: {args.max_attempts!r} must be at least 1")
-    if not args.timeout > 0:
-        raise ValueError(f"--timeout: {args.timeout!r} must be a positive number of seconds")
-    return RetryPolicy(max_attempts=args.max_attempts, request_timeout=min(60.0, args.timeout))
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the push step; returns the exit code."""
     try:
         destinations = _destinations(args)
-        policy = _policy(args)
+        policy = push_policy(max_attempts=args.max_attempts, timeout=args.timeout)
         expected = (
             check_digest(args.expected_digest, field="--expected-digest") if args.expected_digest else None
         )

@@ -115,6 +115,29 @@ class PushFailure(Exception):
         return "; ".join(parts)
 
 
+def push_policy(*, max_attempts: int, timeout: float) -> RetryPolicy:
+    """The retry policy for a push bounded by ``timeout`` seconds in total.
+
+    One request may use a quarter of the budget (at most 60 s), so a hung
+    request leaves time for further attempts; blob transfers get extra time per
+    byte (:meth:`RetryPolicy.transfer_timeout`).
+
+    Raises:
+        ValueError: If ``max_attempts`` < 1 or ``timeout`` is not positive.
+    """
+    if max_attempts < 1:
+        raise ValueError(f"--max-attempts: {max_attempts!r} must be at least 1")
+    if not timeout > 0:
+        raise ValueError(f"--timeout: {timeout!r} must be a positive number of seconds")
+    request = min(60.0, max(1.0, timeout / 4))
+    return RetryPolicy(
+        max_attempts=max_attempts,
+        request_timeout=request,
+        connect_timeout=min(10.0, request),
+        read_timeout=min(30.0, request),
+    )
+
+
 def _tag(destination: ImageReference) -> str | None:
     if destination.tag:
         return destination.tag

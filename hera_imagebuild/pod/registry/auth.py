@@ -7,6 +7,7 @@ before it expires.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import time
@@ -86,6 +87,7 @@ class Authenticator:
         self._insecure = insecure_hosts
         self._basic: set[str] = set()
         self._tokens: dict[str, list[_Token]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     def header(self, host: str, scopes: Iterable[str]) -> str | None:
         """The ``Authorization`` value to send to ``host`` for ``scopes``, if one is known."""
@@ -100,9 +102,26 @@ class Authenticator:
         return None
 
     async def answer(
-        self, host: str, challenge: str | None, scopes: list[str], *, operation: str, send: Sender
+        self,
+        host: str,
+        challenge: str | None,
+        scopes: list[str],
+        *,
+        rejected: str | None,
+        operation: str,
+        send: Sender,
     ) -> bool:
         """Prepare credentials for ``host`` after a 401 carrying ``challenge``.
+
+        Concurrent requests that meet the same challenge share one token request.
+
+        Args:
+            host: The registry host.
+            challenge: The ``WWW-Authenticate`` header.
+            scopes: The scopes the request needs.
+            rejected: The ``Authorization`` value the 401 answered, if any.
+            operation: For error messages.
+            send: Sends the token request.
 
         Returns:
             ``True`` when a retry with :meth:`header` may now succeed, ``False``
@@ -116,17 +135,21 @@ class Authenticator:
         scheme, params = parse_challenge(challenge)
         credential = self._config.lookup(host)
         if scheme == "basic":
-            if credential is None or not credential.username or host in self._basic:
+            if credential is None or not credential.username:
                 return False
             self._basic.add(host)
-            return True
+            return rejected != self.header(host, scopes)
         if scheme != "bearer" or "realm" not in params:
             return False
-        wanted = list(scopes)
-        if params.get("scope"):
-            wanted.append(params["scope"])
-        token = await self._fetch_token(host, params, wanted, credential, operation=operation, send=send)
-        self._tokens.setdefault(host, []).insert(0, token)
+        async with self._locks.setdefault(host, asyncio.Lock()):
+            current = self.header(host, scopes)
+            if current is not None and current != rejected:
+                return True  # another request fetched a token meanwhile
+            wanted = list(scopes)
+            if params.get("scope"):
+                wanted.append(params["scope"])
+            token = await self._fetch_token(host, params, wanted, credential, operation=operation, send=send)
+            self._tokens.setdefault(host, []).insert(0, token)
         return True
 
     async def _fetch_token(

@@ -175,8 +175,9 @@ class RegistryClient:
             await response.aread()
             await response.aclose()
             challenge = response.headers.get("www-authenticate")
+            rejected = request_headers.get("Authorization")
             if not await self._auth.answer(
-                host, challenge, scopes, operation=operation, send=self._send_plain
+                host, challenge, scopes, rejected=rejected, operation=operation, send=self._send_plain
             ):
                 break
         return response

@@ -1,0 +1,173 @@
+"""``hera-imagebuild push`` against real registries: plain, TLS + basic auth, several at once, re-runs.
+
+Faults on the destination are in test_push_faults.py; bad input in test_push_cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from push_helpers import UPLOAD_POSTS, assert_no_outputs, assert_pushed, run_push
+
+from hera_imagebuild.common.contract import PushOutputs
+from hera_imagebuild.common.failures import EXIT_FAILED
+from hera_imagebuild.sandbox.faultproxy import Fault
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_push_to_plain_registry_writes_verified_outputs(plain_registry, oci_image, skopeo, tmp_path, capsys):
+    image = oci_image(seed="push-plain", layer_sizes=(2048, 300_000), incompressible=True)
+    destination = f"{plain_registry.host}/push/plain:v1"
+
+    run = run_push(
+        capsys,
+        f"--image={image.layout_dir}",
+        f"--destination={destination}",
+        f"--insecure-registry={plain_registry.host}",
+        f"--expected-digest={image.digest}",
+        f"--output-dir={tmp_path / 'out'}",
+    )
+
+    assert run.code == 0, run.err
+    assert_pushed(tmp_path / "out", image.digest, [f"{plain_registry.host}/push/plain"])
+    # An independent client (skopeo) sees the tag at the digest kaniko would have reported.
+    assert skopeo.inspect(destination, registry=plain_registry)["Digest"] == image.digest
+    report = json.loads((tmp_path / "out" / PushOutputs.REPORT).read_text())
+    assert report["destinations"][0]["blobs"] == {"uploaded": 3, "alreadyPresent": 0, "mounted": 0}
+    assert run.out.strip() == f"{plain_registry.host}/push/plain@{image.digest}"
+    assert run.err.strip().splitlines()[-1].startswith(f"push: {image.digest} pushed and verified")
+
+
+def test_push_with_tls_and_basic_auth(tls_registry, tls_user, oci_image, docker_config, tmp_path, capsys):
+    image = oci_image(seed="push-tls", layer_sizes=(4096,))
+    authfile = docker_config({tls_registry.host: tls_user})
+
+    run = run_push(
+        capsys,
+        f"--image={image.layout_dir}",
+        f"--destination={tls_registry.host}/push/tls:v1",
+        f"--authfile={authfile}",
+        f"--cert-dir={tls_registry.tls.cert_dir}",
+        f"--output-dir={tmp_path / 'out'}",
+    )
+
+    assert run.code == 0, run.err
+    assert_pushed(tmp_path / "out", image.digest, [f"{tls_registry.host}/push/tls"])
+    assert tls_user.password not in run.out + run.err
+    assert tls_user.password not in (tmp_path / "out" / PushOutputs.REPORT).read_text()
+
+
+def test_push_index_to_several_destinations_concurrently(
+    plain_registry, tls_registry, tls_user, oci_image, docker_config, tmp_path, capsys
+):
+    image = oci_image(seed="push-multi", platforms=("linux/amd64", "linux/arm64"), layer_sizes=(1024, 2048))
+    authfile = docker_config({tls_registry.host: tls_user})
+    destinations = [
+        f"{plain_registry.host}/push/multi:v1",
+        f"{tls_registry.host}/push/multi:v1",
+        f"{plain_registry.host}/push/multi-copy:latest",
+    ]
+
+    run = run_push(
+        capsys,
+        f"--image={image.layout_dir}",
+        f"--destinations-json={json.dumps(destinations[1:])}",
+        f"--destination={destinations[0]}",
+        f"--insecure-registries-json={json.dumps([plain_registry.host])}",
+        f"--authfile={authfile}",
+        f"--cert-dir={tls_registry.tls.cert_dir}",
+        f"--output-dir={tmp_path / 'out'}",
+    )
+
+    assert run.code == 0, run.err
+    # Repeated flags first, then the JSON twin, in order.
+    assert_pushed(
+        tmp_path / "out",
+        image.digest,
+        [
+            f"{plain_registry.host}/push/multi",
+            f"{tls_registry.host}/push/multi",
+            f"{plain_registry.host}/push/multi-copy",
+        ],
+    )
+
+
+def test_repush_uploads_nothing_and_rerun_completes_a_partial_push(
+    plain_registry, fault_proxy, oci_image, tmp_path, capsys
+):
+    image = oci_image(seed="push-rerun", layer_sizes=(1024, 50_000, 70_000), incompressible=True)
+    # The manifest PUT fails deterministically: the blobs arrive, the image does not.
+    proxy = fault_proxy(plain_registry, Fault("status", path="/manifests/", method="PUT", status=400))
+    args = (
+        f"--image={image.layout_dir}",
+        f"--destination={proxy.host}/push/rerun:v1",
+        f"--insecure-registry={proxy.host}",
+        "--timeout=20",
+    )
+
+    partial = run_push(capsys, *args, f"--output-dir={tmp_path / 'partial'}")
+    assert partial.code == EXIT_FAILED, partial.err
+    assert proxy.count("POST", UPLOAD_POSTS) == 4  # config + 3 layers
+    assert_no_outputs(tmp_path / "partial")
+
+    proxy.clear()
+    proxy.reset_records()
+    completed = run_push(capsys, *args, f"--output-dir={tmp_path / 'completed'}")
+    assert completed.code == 0, completed.err
+    assert proxy.count("POST", UPLOAD_POSTS) == 0  # every blob was already there
+    assert proxy.count("PUT", "/manifests/") == 1
+    assert_pushed(tmp_path / "completed", image.digest, [f"{proxy.host}/push/rerun"])
+
+    proxy.reset_records()
+    again = run_push(capsys, *args, f"--output-dir={tmp_path / 'again'}")
+    assert again.code == 0, again.err
+    assert proxy.count("POST", UPLOAD_POSTS) == 0
+    assert proxy.count("PATCH") == 0
+
+
+def test_wrong_expected_digest_fails_without_outputs(plain_registry, oci_image, tmp_path, capsys):
+    image = oci_image(seed="push-expected")
+    wrong = "sha256:" + "0" * 64
+    started = time.monotonic()
+    run = run_push(
+        capsys,
+        f"--image={image.layout_dir}",
+        f"--destination={plain_registry.host}/push/expected:v1",
+        f"--insecure-registry={plain_registry.host}",
+        f"--expected-digest={wrong}",
+        f"--output-dir={tmp_path / 'out'}",
+    )
+    assert run.code == EXIT_FAILED
+    assert time.monotonic() - started < 5
+    last = run.last_line
+    assert image.digest in last
+    assert wrong in last
+    assert "--expected-digest" in last
+    assert_no_outputs(tmp_path / "out")
+
+
+def test_destination_that_does_not_serve_the_digest_fails(
+    plain_registry, fault_proxy, oci_image, tmp_path, capsys
+):
+    """The registry accepts everything, but asking for the digest afterwards finds nothing: no success."""
+    image = oci_image(seed="push-unserved")
+    proxy = fault_proxy(
+        plain_registry, Fault("status", path=f"/manifests/{image.digest}$", method="GET", status=404)
+    )
+    run = run_push(
+        capsys,
+        f"--image={image.layout_dir}",
+        f"--destination={proxy.host}/push/unserved:v1",
+        f"--insecure-registry={proxy.host}",
+        "--timeout=20",
+        f"--output-dir={tmp_path / 'out'}",
+    )
+    assert run.code == EXIT_FAILED, run.err
+    assert f"{proxy.host}/push/unserved:v1" in run.last_line
+    assert "get manifest" in run.last_line
+    assert "HTTP 404" in run.last_line
+    assert proxy.count("GET", f"/manifests/{image.digest}$") == 1  # deterministic: asked once
+    assert_no_outputs(tmp_path / "out")
