@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hera_imagebuild.sandbox.credentials import Credentials, write_docker_config
+from hera_imagebuild.sandbox.faultproxy import Fault, FaultProxy, proxy_in_front_of
 from hera_imagebuild.sandbox.images import OCIImage, write_image
 from hera_imagebuild.sandbox.matrix import BadInputRecorder, ReliabilityRecorder
 from hera_imagebuild.sandbox.process import live_resources
@@ -94,6 +95,21 @@ def tls_registry(sandbox_dir: Path, tls_files: TLSFiles) -> Iterator[Registry]:
         sandbox_dir / "tls-registry", name="tls", tls=tls_files, users={TLS_USER.username: TLS_USER}
     ) as registry:
         yield registry
+
+
+@pytest.fixture
+def fault_proxy() -> Iterator[Callable[..., FaultProxy]]:
+    """Factory: ``fault_proxy(registry, *faults, name=None)`` starts a proxy, stopped after the test."""
+    proxies: list[FaultProxy] = []
+
+    def make(registry: Registry, *faults: Fault, name: str | None = None) -> FaultProxy:
+        proxy = proxy_in_front_of(registry, *faults, name=name)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.stop()
 
 
 @pytest.fixture

@@ -34,6 +34,12 @@ class TLSFiles:
         """An SSL context that trusts only this CA (``httpx.Client(verify=...)``)."""
         return ssl.create_default_context(cafile=str(self.ca_cert))
 
+    def server_context(self) -> ssl.SSLContext:
+        """An SSL context that serves the server certificate (for a TLS front on the fault proxy)."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.server_cert, self.server_key)
+        return context
+
 
 def make_tls(directory: Path, *, days: int = 2) -> TLSFiles:
     """Create a CA and a server certificate for 127.0.0.1 in ``directory``.
