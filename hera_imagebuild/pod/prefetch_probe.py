@@ -1,0 +1,168 @@
+"""Probing every source of every base image at once, each within one probe window.
+
+Every (image, source) probe starts at the same time and gets ``probe_timeout``
+seconds in total, its own quick retries of transient failures included. An
+image then takes the first source, in preference order, that answered; the
+probes it no longer needs are cancelled. So a hung mirror costs one probe
+timeout for the whole run, however many images it was asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hera_imagebuild.common.failures import FailureKind
+from hera_imagebuild.common.reference import ImageReference
+from hera_imagebuild.pod.prefetch_sources import Source
+from hera_imagebuild.pod.registry import Platform, RegistryClient, RegistryError, ResolvedImage
+
+_FIRST_RETRY_DELAY = 0.1
+_MAX_RETRY_DELAY = 1.0
+
+CHOSEN = "chosen"
+FAILED = "failed"
+NOT_NEEDED = "not needed"
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What one source did for one image.
+
+    Attributes:
+        source: The source probed.
+        location: The reference asked for on that source.
+        outcome: ``chosen``, ``failed`` or ``not needed`` (an earlier source was chosen).
+        seconds: Time from the start of the probe to its result.
+        attempts: Requests made (transient failures are retried within the window).
+        error: What went wrong (``failed`` only); never holds a credential.
+        kind: ``transient`` or ``deterministic`` (``failed`` only).
+        resolved: The platform manifest found (``chosen`` only).
+    """
+
+    source: Source
+    location: ImageReference
+    outcome: str
+    seconds: float
+    attempts: int = 0
+    error: str | None = None
+    kind: FailureKind | None = None
+    resolved: ResolvedImage | None = None
+
+
+@dataclass(frozen=True)
+class ImageProbes:
+    """All probes for one image (and platform), in source order."""
+
+    image: ImageReference
+    platform: str
+    results: tuple[ProbeResult, ...]
+
+    @property
+    def chosen(self) -> ProbeResult | None:
+        """The source the image comes from, if any answered."""
+        return next((r for r in self.results if r.outcome == CHOSEN), None)
+
+
+async def probe_source(
+    client: RegistryClient, source: Source, image: ImageReference, platform: Platform, window: float
+) -> ProbeResult:
+    """Resolve ``image`` for ``platform`` on ``source`` within ``window`` seconds.
+
+    Transient failures are retried with short backoff (or the registry's
+    ``Retry-After``) while the window allows; deterministic ones end the probe.
+    """
+    location = source.locate(image)
+    started = time.monotonic()
+    end = started + window
+    attempts = 0
+    last: RegistryError | None = None
+
+    def failed(error: RegistryError) -> ProbeResult:
+        return ProbeResult(
+            source, location, FAILED, time.monotonic() - started, attempts, str(error), error.kind
+        )
+
+    while True:
+        attempts += 1
+        try:
+            resolved = await asyncio.wait_for(
+                client.resolve(location, platform), max(end - time.monotonic(), 0)
+            )
+        except (asyncio.TimeoutError, TimeoutError):
+            earlier = f"; the attempt before failed: {last}" if last else ""
+            timeout = RegistryError(
+                f"no answer within the probe timeout ({window:g}s){earlier}",
+                kind=FailureKind.TRANSIENT,
+                operation=f"resolve {location}",
+                host=location.api_host,
+            )
+            return failed(timeout)
+        except RegistryError as error:
+            last = error
+            if not error.transient:
+                return failed(error)
+            delay = error.retry_after
+            if delay is None:
+                delay = min(_FIRST_RETRY_DELAY * 2 ** (attempts - 1), _MAX_RETRY_DELAY)
+            if time.monotonic() + delay >= end:
+                return failed(error)
+            await asyncio.sleep(delay)
+            continue
+        return ProbeResult(source, location, CHOSEN, time.monotonic() - started, attempts, resolved=resolved)
+
+
+async def _choose(
+    image: ImageReference,
+    platform: str,
+    sources: Sequence[Source],
+    tasks: Sequence[asyncio.Task[ProbeResult]],
+) -> ImageProbes:
+    """Wait for the sources in order; keep the first that answered, cancel the rest."""
+    results: list[ProbeResult] = []
+    chosen = False
+    for source, task in zip(sources, tasks, strict=True):
+        if chosen:
+            task.cancel()
+            results.append(ProbeResult(source, source.locate(image), NOT_NEEDED, 0.0))
+            continue
+        result = await task
+        chosen = result.outcome == CHOSEN
+        results.append(result)
+    return ImageProbes(image, platform, tuple(results))
+
+
+async def probe_all(
+    client: RegistryClient,
+    wanted: Sequence[tuple[ImageReference, str, Sequence[Source]]],
+    window: float,
+) -> list[ImageProbes]:
+    """Probe every source of every image concurrently; one :class:`ImageProbes` per image, in order.
+
+    Args:
+        client: A client whose single requests are bounded by ``window``.
+        wanted: ``(image, platform, sources in preference order)`` for each image.
+        window: Seconds each probe may take, retries included.
+    """
+    tasks: list[list[asyncio.Task[ProbeResult]]] = [
+        [
+            asyncio.ensure_future(probe_source(client, source, image, Platform.parse(platform), window))
+            for source in sources
+        ]
+        for image, platform, sources in wanted
+    ]
+    try:
+        return list(
+            await asyncio.gather(
+                *(
+                    _choose(image, platform, sources, image_tasks)
+                    for (image, platform, sources), image_tasks in zip(wanted, tasks, strict=True)
+                )
+            )
+        )
+    finally:
+        for task in (t for image_tasks in tasks for t in image_tasks):
+            task.cancel()
+        await asyncio.gather(*(t for image_tasks in tasks for t in image_tasks), return_exceptions=True)

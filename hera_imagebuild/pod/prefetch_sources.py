@@ -1,0 +1,143 @@
+"""Where prefetch looks for a base image, and the kaniko ``--registry-map`` that sends the build there.
+
+A source is a registry host with an optional path prefix: a mirror
+(``127.0.0.1:5001/dockerhub``), the cache registry, or the image's own
+registry. The image ``docker.io/library/python`` on the mirror above is
+``127.0.0.1:5001/dockerhub/library/python``, which is also how kaniko's
+``--registry-map index.docker.io=127.0.0.1:5001/dockerhub`` rewrites it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from hera_imagebuild.common.contract import NO_OP_REGISTRY_MAP
+from hera_imagebuild.common.reference import (
+    ImageReference,
+    ReferenceError,
+    kaniko_registry_key,
+    normalize_registry,
+)
+
+_PATH_COMPONENT_HELP = "lower-case letters, digits, '_' and '-' separated by '/'"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A registry (and path prefix) that may serve an image.
+
+    Attributes:
+        host: ``host[:port]``.
+        prefix: Path prefix inside the registry ("" for none).
+        role: ``mirror``, ``origin`` or ``cache``.
+    """
+
+    host: str
+    prefix: str = ""
+    role: str = "mirror"
+
+    def __str__(self) -> str:
+        return f"{self.host}/{self.prefix}" if self.prefix else self.host
+
+    def locate(self, image: ImageReference) -> ImageReference:
+        """Where ``image`` lives on this source."""
+        if self.role == "origin":
+            return image
+        return image.with_registry(self.host, self.prefix)
+
+
+def parse_target(text: str, *, field: str, role: str = "mirror") -> Source:
+    """Parse ``HOST[:PORT][/PREFIX]`` for a mirror or the cache registry.
+
+    A dot in the prefix is refused: kaniko's ``--registry-map`` would read
+    such a target's first path component as a registry host (kaniko #3182).
+
+    Raises:
+        ValueError: Naming ``field``, the value and the accepted form.
+    """
+    host, _, prefix = text.strip().partition("/")
+    prefix = prefix.strip("/")
+    try:
+        host = normalize_registry(host, field=field)
+    except ReferenceError as error:
+        raise ValueError(f"{error} (the whole value was {text!r}; expected HOST[:PORT][/PREFIX])") from None
+    if "." in prefix:
+        raise ValueError(
+            f"{field}: {text!r} has a '.' in its path {prefix!r}; kaniko's --registry-map misreads such a "
+            "path as a registry host (kaniko #3182), so use a path without dots"
+        )
+    if prefix and (prefix != prefix.lower() or any(not part for part in prefix.split("/"))):
+        raise ValueError(f"{field}: path {prefix!r} of {text!r} must be {_PATH_COMPONENT_HELP}")
+    return Source(host, prefix, role)
+
+
+def parse_mirrors(
+    entries: Iterable[tuple[str, Sequence[str]]], *, field: str = "--mirror"
+) -> dict[str, list[Source]]:
+    """Mirrors per registry, in order, from ``(registry, [mirror, ...])`` pairs.
+
+    Registries are normalised (``index.docker.io`` and ``registry-1.docker.io``
+    are ``docker.io``); pairs for the same registry add to its list.
+
+    Raises:
+        ValueError: For a malformed registry or mirror.
+    """
+    mirrors: dict[str, list[Source]] = {}
+    for registry, targets in entries:
+        try:
+            key = normalize_registry(registry.strip(), field=f"{field} registry")
+        except ReferenceError as error:
+            raise ValueError(str(error)) from None
+        for target in targets:
+            source = parse_target(target, field=f"{field} {registry}")
+            if source not in mirrors.setdefault(key, []):
+                mirrors[key].append(source)
+    return mirrors
+
+
+def parse_mirror_flag(text: str) -> tuple[str, list[str]]:
+    """Split one ``REGISTRY=MIRROR[,MIRROR...]`` flag value.
+
+    Raises:
+        ValueError: If the value has no ``=`` or no mirror.
+    """
+    registry, equals, targets = text.partition("=")
+    mirrors = [t.strip() for t in targets.split(",") if t.strip()]
+    if not equals or not registry.strip() or not mirrors:
+        raise ValueError(
+            f"--mirror: {text!r} is not REGISTRY=MIRROR[,MIRROR...] (for example "
+            "docker.io=mirror.example.com,127.0.0.1:5001/dockerhub)"
+        )
+    return registry, mirrors
+
+
+def sources_for(
+    image: ImageReference, mirrors: Mapping[str, Sequence[Source]], *, fallback: bool
+) -> list[Source]:
+    """The sources to try for ``image``: its registry's mirrors, then (with fallback) the registry."""
+    sources = list(mirrors.get(image.registry, ()))
+    if fallback:
+        sources.append(Source(image.registry, "", "origin"))
+    return sources
+
+
+def registry_map(targets: Mapping[str, Sequence[Source]]) -> str:
+    """The value for kaniko's ``--registry-map``: ``orig=new;orig=new2`` in preference order.
+
+    Args:
+        targets: For each original registry, the sources kaniko should try
+            before the registry itself (origins are left out: kaniko falls
+            back to them by itself unless told not to).
+
+    Returns:
+        The value, or :data:`NO_OP_REGISTRY_MAP` when nothing is mapped
+        (kaniko rejects an empty value).
+    """
+    entries = []
+    for registry, sources in targets.items():
+        key = kaniko_registry_key(registry)
+        for source in sources:
+            if source.role != "origin" and f"{key}={source}" not in entries:
+                entries.append(f"{key}={source}")
+    return ";".join(entries) or NO_OP_REGISTRY_MAP
