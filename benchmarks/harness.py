@@ -16,7 +16,6 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -111,11 +110,6 @@ def timed(work: Callable[[], object], setup: Callable[[], object] | None = None)
         return time.perf_counter() - start
 
     return run
-
-
-def hera_imagebuild(*args: str) -> list[str]:
-    """The argv that runs this checkout's ``hera-imagebuild`` CLI in a fresh interpreter."""
-    return [sys.executable, "-m", "hera_imagebuild.cli.main", *args]
 
 
 def _first_line(argv: Sequence[str]) -> str:
