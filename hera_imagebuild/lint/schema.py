@@ -147,7 +147,10 @@ def load_schemas(path: str | Path) -> list[ArgoSchema]:
 
 
 def validate_with_schemas(schemas: Sequence[ArgoSchema], kind: str, body: Any) -> list[Finding]:
-    """Validate against every schema; a violation several schemas report is one finding naming them all."""
+    """Validate against every schema; a violation several schemas report is one finding naming them all.
+
+    The schemas are named by file name, sorted: the line does not depend on the order they were given in.
+    """
     labels: dict[tuple[JsonPath, str], list[str]] = {}
     for schema in schemas:
         prefix = f"schema {schema.label}: "
@@ -155,5 +158,6 @@ def validate_with_schemas(schemas: Sequence[ArgoSchema], kind: str, body: Any) -
             key = (finding.path, finding.message.removeprefix(prefix))
             labels.setdefault(key, []).append(schema.label)
     return [
-        Finding(path, f"schema {', '.join(names)}: {message}") for (path, message), names in labels.items()
+        Finding(path, f"schema {', '.join(sorted(names))}: {message}")
+        for (path, message), names in labels.items()
     ]
