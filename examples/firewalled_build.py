@@ -17,6 +17,9 @@ from ml_steps import serve_smoke_test
 from hera_imagebuild.client.inline import ImageBuild
 from hera_imagebuild.client.spec import BuildSpec, GitContext, Proxy
 
+REGISTRY_CREDENTIALS = "harbor-robot-recsys"
+"""docker-config Secret with the robot account for the Harbor mirrors and the destination."""
+
 SERVER_SPEC = BuildSpec(
     context=GitContext(url="https://git.corp.example.com/ml/recsys-serving.git", ref="release-4.1"),
     dockerfile="Dockerfile.triton",
@@ -35,7 +38,7 @@ SERVER_SPEC = BuildSpec(
         https="http://proxy.corp.example.com:3128",
         no_proxy=".corp.example.com,10.0.0.0/8,localhost",
     ),
-    registry_credentials="harbor-robot-recsys",
+    docker_config_secret=REGISTRY_CREDENTIALS,
     probe_timeout=3.0,
 )
 

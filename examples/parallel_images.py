@@ -19,6 +19,7 @@ REPO = GitContext(
     url="https://github.com/example-org/ranking.git", ref="8f3c2a1d9e4b7c6a5f0e1d2c3b4a59687f6e5d4c"
 )
 REGISTRY = "registry.example.com/ranking"
+REGISTRY_CREDENTIALS = "ranking-registry-credentials"  # a docker-config Secret's name
 
 
 def image_build(component: str, dockerfile: str, build_args: dict[str, str]) -> ImageBuild:
@@ -29,7 +30,7 @@ def image_build(component: str, dockerfile: str, build_args: dict[str, str]) -> 
         destinations=[f"{REGISTRY}/{component}:8f3c2a1", f"{REGISTRY}/{component}:latest"],
         build_args=build_args,
         cache=LayerCache(repo=f"{REGISTRY}/cache/{component}"),
-        registry_credentials="ranking-registry-credentials",
+        docker_config_secret=REGISTRY_CREDENTIALS,
     )
     return ImageBuild(name=f"{component}-image", spec=spec)
 

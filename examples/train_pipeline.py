@@ -11,6 +11,8 @@ from ml_steps import evaluate, preprocess, train
 from hera_imagebuild.client.inline import ImageBuild
 from hera_imagebuild.client.spec import BuildSpec, GitContext, LayerCache
 
+REGISTRY_CREDENTIALS = "ml-registry-credentials"  # a docker-config Secret's name
+
 TRAINER_SPEC = BuildSpec(
     context=GitContext(url="https://github.com/example-org/fraud-detection.git", ref="v2.3.0"),
     dockerfile="docker/train.Dockerfile",
@@ -18,7 +20,7 @@ TRAINER_SPEC = BuildSpec(
     build_args={"BASE_IMAGE": "pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime", "EXTRAS": "train,eval"},
     labels={"com.example.team": "fraud-ml"},
     cache=LayerCache(repo="registry.example.com/ml/cache/fraud-trainer"),
-    registry_credentials="ml-registry-credentials",
+    docker_config_secret=REGISTRY_CREDENTIALS,
 )
 
 trainer_image = ImageBuild(name="trainer-image", spec=TRAINER_SPEC)

@@ -90,7 +90,7 @@ class BuildSpec:
             each ``host[:port][/prefix]``.
         fallback: Try the original registry when no mirror has an image.
         proxy: Outbound proxies.
-        registry_credentials: Secret (type ``kubernetes.io/dockerconfigjson``) with registry
+        docker_config_secret: Secret (type ``kubernetes.io/dockerconfigjson``) with registry
             credentials, mounted in all three pods; a missing Secret means anonymous access.
         base_image_cache: ``host[:port][/prefix]`` of a registry prefetch copies base
             images into, so kaniko pulls them from nearby ('' = off).
@@ -112,7 +112,7 @@ class BuildSpec:
     mirrors: Mapping[str, Sequence[str]] = field(default_factory=dict)
     fallback: bool = True
     proxy: Proxy = field(default_factory=Proxy)
-    registry_credentials: str = DEFAULT_DOCKER_CONFIG_SECRET
+    docker_config_secret: str = DEFAULT_DOCKER_CONFIG_SECRET
     base_image_cache: str = ""
     probe_timeout: float = 5.0
     disable_http2: bool = False
@@ -147,7 +147,7 @@ class BuildSpec:
                 "fallback: False is not valid without mirrors; with no mirror and no fallback "
                 "no image can be pulled: add mirrors or set fallback=True"
             )
-        v.dns_subdomain("registry_credentials", self.registry_credentials)
+        v.dns_subdomain("docker_config_secret", self.docker_config_secret)
         if self.base_image_cache:
             v.registry_with_prefix("base_image_cache", self.base_image_cache)
         if isinstance(self.probe_timeout, bool) or not 0 < float(self.probe_timeout) <= 600:
@@ -177,7 +177,7 @@ class BuildSpec:
             p.HTTP_PROXY: self.proxy.http,
             p.HTTPS_PROXY: self.proxy.https,
             p.NO_PROXY: self.proxy.no_proxy,
-            p.DOCKER_CONFIG_SECRET: self.registry_credentials,
+            p.DOCKER_CONFIG_SECRET: self.docker_config_secret,
             p.DISABLE_HTTP2: _flag(self.disable_http2),
             p.EXECUTOR_IMAGE: self.executor_image,
             p.RUNTIME_IMAGE: self.runtime_image,
