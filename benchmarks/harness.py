@@ -86,12 +86,19 @@ class BenchmarkError(RuntimeError):
     """A benchmark step did not do what it is timed for: its time would be meaningless."""
 
 
-def interleave(cases: Mapping[str, Callable[[], float]], runs: int) -> dict[str, list[float]]:
+def interleave(
+    cases: Mapping[str, Callable[[], float]], runs: int, warmup: int = 1
+) -> dict[str, list[float]]:
     """Run each case ``runs`` times, interleaved, and return the seconds each run reported.
 
     A case is a callable returning its own seconds (see :func:`timed`), so that
-    preparing fresh state for a run stays outside the measurement.
+    preparing fresh state for a run stays outside the measurement. ``warmup``
+    untimed rounds come first, so that cold operating-system file caches (the
+    interpreter's modules, the registry binary) do not land in one case's numbers.
     """
+    for _ in range(warmup):
+        for run in cases.values():
+            run()
     samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(runs):
         for name, run in cases.items():
@@ -158,6 +165,7 @@ def machine_info() -> dict[str, Any]:
         "registry": _first_line(["docker-registry", "--version"]),
         "hera": hera_version,
         "hera_imagebuild": __version__,
+        "load_average": [round(load, 2) for load in os.getloadavg()],
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
 

@@ -72,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> Result:
             run = prefetch(step(dockerfile))
             if len(run.base_images) != expected:
                 raise BenchmarkError(f"prefetch pinned {len(run.base_images)} images, expected {expected}")
+            copied = [image for image in run.report["images"] if image["cache"]["outcome"] != "present"]
+            if copied:
+                raise BenchmarkError(f"not warm: prefetch copied {copied!r} into the cache registry again")
 
         samples = interleave(
             {
