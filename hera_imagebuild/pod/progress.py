@@ -70,6 +70,12 @@ class Progress:
         if transfer is not None:
             transfer.done += count
 
+    def restart(self, key: str) -> None:
+        """Transfer ``key`` starts over (a retry): its byte count goes back to zero."""
+        transfer = self._transfers.get(key)
+        if transfer is not None:
+            transfer.done = 0
+
     def finish(self, key: str, note: str = "done") -> None:
         """Transfer ``key`` ended (``note`` says how: done, already present, mounted...)."""
         transfer = self._transfers.get(key)

@@ -139,14 +139,20 @@ class _Copy:
                 self.stats.mounted.append(blob.digest)
                 self._finish_quietly(label, f"mounted from {mount_from}")
                 return
-            if self.progress:
-                self.progress.start(key, label, blob.size)
-            counter = self.progress.advance if self.progress else None
+            progress = self.progress
+            if progress:
+                progress.start(key, label, blob.size)
+
+            def reopen() -> AsyncIterator[bytes]:
+                if progress:
+                    progress.restart(key)
+                return self.source.open_blob(blob)
+
             await self.client.upload_blob(
                 self.destination,
                 blob,
-                lambda: self.source.open_blob(blob),
-                on_bytes=(lambda n: counter(key, n)) if counter else None,
+                reopen,
+                on_bytes=(lambda n: progress.advance(key, n)) if progress else None,
             )
             self.stats.uploaded.append(blob.digest)
             self.stats.bytes_uploaded += blob.size
