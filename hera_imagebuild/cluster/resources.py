@@ -1,0 +1,55 @@
+"""The kinds of objects this package reads and writes in a cluster, and where each lives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ARGO_GROUP = "argoproj.io"
+ARGO_VERSION = "v1alpha1"
+ARGO_API_VERSION = f"{ARGO_GROUP}/{ARGO_VERSION}"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One resource kind.
+
+    Attributes:
+        name: ``kind`` as written in manifests.
+        plural: The Kubernetes API's resource name.
+        namespaced: Whether objects live in a namespace.
+        argo_path: The Argo Server's collection path under ``api/v1``, if it serves this kind.
+    """
+
+    name: str
+    plural: str
+    namespaced: bool
+    argo_path: str | None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+CLUSTER_WORKFLOW_TEMPLATE = Kind(
+    "ClusterWorkflowTemplate", "clusterworkflowtemplates", False, "cluster-workflow-templates"
+)
+WORKFLOW_TEMPLATE = Kind("WorkflowTemplate", "workflowtemplates", True, "workflow-templates")
+WORKFLOW = Kind("Workflow", "workflows", True, "workflows")
+SECRET = Kind("Secret", "secrets", True, None)
+SERVICE_ACCOUNT = Kind("ServiceAccount", "serviceaccounts", True, None)
+ROLE = Kind("Role", "roles", True, None)
+ROLE_BINDING = Kind("RoleBinding", "rolebindings", True, None)
+
+ARGO_KINDS = (CLUSTER_WORKFLOW_TEMPLATE, WORKFLOW_TEMPLATE, WORKFLOW)
+KINDS = {kind.name: kind for kind in (*ARGO_KINDS, SECRET, SERVICE_ACCOUNT, ROLE, ROLE_BINDING)}
+
+
+def kind_of(manifest: dict[str, object]) -> Kind:
+    """The :class:`Kind` of a manifest.
+
+    Raises:
+        ValueError: If the manifest's ``kind`` is not one this package handles.
+    """
+    name = manifest.get("kind")
+    if not isinstance(name, str) or name not in KINDS:
+        raise ValueError(f"kind: {name!r} is not supported; expected one of {', '.join(KINDS)}")
+    return KINDS[name]

@@ -1,0 +1,187 @@
+"""docker-config Secrets: the same content as kubectl's, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+import yaml
+from conftest import REGISTRY_USER
+
+from hera_imagebuild.cli.main import main
+from hera_imagebuild.cluster.secret import (
+    DOCKER_HUB_CONFIG_KEY,
+    RegistryCredential,
+    credentials_for,
+    docker_config_secret,
+)
+
+KUBECTL = shutil.which("kubectl")
+
+
+def decoded_config(secret: dict[str, Any]) -> dict[str, Any]:
+    assert secret["type"] == "kubernetes.io/dockerconfigjson"
+    config: dict[str, Any] = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))
+    return config
+
+
+def kubectl_config(server: str | None, username: str, password: str) -> dict[str, Any]:
+    """The .dockerconfigjson of ``kubectl create secret docker-registry`` (it takes the password in argv)."""
+    assert KUBECTL is not None
+    argv = [KUBECTL, "create", "secret", "docker-registry", "regcred", "--dry-run=client", "-o", "json"]
+    argv += [f"--docker-username={username}", f"--docker-password={password}"]
+    if server is not None:
+        argv.append(f"--docker-server={server}")
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True)
+    return decoded_config(json.loads(result.stdout))
+
+
+def run_cli(
+    argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed: cannot compare with its Secret")
+@pytest.mark.parametrize(
+    ("registry", "kubectl_server"),
+    [
+        ("registry.example.com:5000", "registry.example.com:5000"),
+        ("127.0.0.1:5000", "127.0.0.1:5000"),
+        ("docker.io", None),  # kubectl's default server is Docker Hub's legacy key
+        ("index.docker.io", None),
+    ],
+)
+def test_cli_secret_decodes_to_the_same_docker_config_as_kubectl(
+    registry: str,
+    kubectl_server: str | None,
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(
+        [
+            "secret",
+            "docker-config",
+            "--name",
+            "regcred",
+            "--registry",
+            registry,
+            "--username",
+            REGISTRY_USER.username,
+            "--password-stdin",
+        ],
+        REGISTRY_USER.password + "\n",
+        clean_env,
+        capsys,
+    )
+    assert code == 0, err
+    secret = yaml.safe_load(out)
+    assert secret["metadata"]["name"] == "regcred"
+    assert decoded_config(secret) == kubectl_config(
+        kubectl_server, REGISTRY_USER.username, REGISTRY_USER.password
+    )
+    assert REGISTRY_USER.password not in out + err
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed: cannot compare with its Secret")
+def test_several_registries_each_match_kubectl_and_mirror_paths_are_dropped() -> None:
+    password = REGISTRY_USER.password
+    creds = credentials_for(
+        ["docker.io", "mirror.example.com:5000/dockerhub", "ghcr.io"], "builder", password
+    )
+    config = decoded_config(docker_config_secret("regcred", creds, namespace="ci"))
+    assert list(config["auths"]) == [DOCKER_HUB_CONFIG_KEY, "mirror.example.com:5000", "ghcr.io"]
+    for key in ("mirror.example.com:5000", "ghcr.io"):
+        assert config["auths"][key] == kubectl_config(key, "builder", password)["auths"][key]
+    assert (
+        config["auths"][DOCKER_HUB_CONFIG_KEY]
+        == kubectl_config(None, "builder", password)["auths"][DOCKER_HUB_CONFIG_KEY]
+    )
+
+
+def test_auth_is_base64_of_username_colon_password_and_repr_hides_the_password() -> None:
+    cred = RegistryCredential(registry="r.example.com", username="u", password="p:w with spaces")
+    assert base64.b64decode(cred.auth_entry()["auth"]).decode() == "u:p:w with spaces"
+    assert "p:w with spaces" not in repr(cred)
+
+
+def test_only_one_trailing_newline_is_removed_from_stdin(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(
+        ["secret", "docker-config", "--registry", "r.example.com", "--username", "u", "--password-stdin"],
+        " pw with spaces \n\n",
+        clean_env,
+        capsys,
+    )
+    assert code == 0
+    entry = decoded_config(yaml.safe_load(out))["auths"]["r.example.com"]
+    assert entry["password"] == " pw with spaces \n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "expected"),
+    [
+        (["--username", "u", "--password-stdin"], "pw\n", "--registry"),
+        (
+            ["--registry", "bad host", "--username", "u", "--password-stdin"],
+            "pw\n",
+            "'bad host' is not a registry host",
+        ),
+        (
+            ["--registry", "https://r.example.com", "--username", "u", "--password-stdin"],
+            "pw\n",
+            "has a URL scheme",
+        ),
+        (["--registry", "r.example.com", "--username", "u", "--password-stdin"], "\n", "stdin was empty"),
+        (["--registry", "r.example.com", "--username", "a:b", "--password-stdin"], "pw\n", "contains ':'"),
+        (["--registry", "r.example.com", "--username", "u"], "pw\n", "--password-stdin"),
+        (
+            ["--registry", "r.example.com", "--username", "u", "--password", "pw"],
+            "",
+            "unrecognized arguments",
+        ),
+        (
+            ["--registry", "r.example.com", "--username", "u", "--password-stdin", "--name", "Bad_Name"],
+            "pw\n",
+            "'Bad_Name' is not a valid Secret name",
+        ),
+    ],
+    ids=[
+        "no-registry",
+        "bad-host",
+        "url-scheme",
+        "empty-password",
+        "colon-username",
+        "no-password-stdin",
+        "password-flag",
+        "bad-name",
+    ],
+)
+def test_bad_input_is_a_clear_error_without_traceback(
+    argv: list[str],
+    stdin: str,
+    expected: str,
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    bad_input: Any,
+) -> None:
+    clean_env.setattr("sys.stdin", io.StringIO(stdin))
+    try:
+        code = main(["secret", "docker-config", *argv])
+    except SystemExit as exit_:  # argparse's own usage errors
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert expected in err
+    assert "Traceback" not in err
+    assert out == ""
+    bad_input.record(area="docker config", given=" ".join(argv), error=err.strip().splitlines()[-1])
