@@ -90,6 +90,8 @@ class ReferenceChecker:
 
     def run(self) -> list[Finding]:
         """Check the whole document."""
+        if not isinstance(self.document.body.get("spec"), dict):
+            return []  # nothing to check; a missing spec is the schema's finding
         spec, spec_path = self.document.spec, self.document.spec_path
         self.templates = self._index_templates(spec.get("templates"), (*spec_path, "templates"))
         referenced = self._workflow_template_ref(spec, spec_path)
