@@ -22,7 +22,7 @@ from hera_imagebuild.common.contract import PrefetchOutputs
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_TRANSIENT, FailureKind
 from hera_imagebuild.common.reference import ImageReference
 from hera_imagebuild.pod.dockerfile import BaseImage, Dockerfile, ImageKey, parse_dockerfile
-from hera_imagebuild.pod.prefetch_probe import ImageProbes, ProbeResult, probe_all
+from hera_imagebuild.pod.prefetch_probe import ImageProbes, ProbeResult, probe_all, retry_within
 from hera_imagebuild.pod.prefetch_sources import Source, registry_map, sources_for
 from hera_imagebuild.pod.progress import Progress
 from hera_imagebuild.pod.registry import RegistryAccess, RegistryClient, RegistryError, RetryPolicy
@@ -170,20 +170,36 @@ def _unique_images(uses: list[BaseImage]) -> dict[ImageKey, list[BaseImage]]:
 
 
 async def _copy_to_cache(
-    client: RegistryClient, cache: Source, result: ImageResult, progress: Progress
+    probe_client: RegistryClient,
+    copy_client: RegistryClient,
+    config: PrefetchConfig,
+    result: ImageResult,
+    progress: Progress,
 ) -> CacheCopy:
-    chosen, digest = result.chosen, result.digest
+    """Copy one resolved image into the cache registry unless it is there already.
+
+    The presence check is a probe (bounded by the probe timeout), so a dead
+    or hung cache registry costs one probe timeout; the copy itself has the
+    copy client's longer limits and retries.
+    """
+    chosen, digest, cache = result.chosen, result.digest, config.cache_registry
     assert chosen is not None  # only called for resolved images
     assert digest is not None
+    assert cache is not None
     destination = cache.locate(result.image)
     started = time.monotonic()
     try:
-        if await client.manifest_digest(destination, digest) == digest:
-            return CacheCopy(destination, "present", time.monotonic() - started)
-        stats = await copy_image(
-            client, RegistrySource(client, chosen.location), destination, digest, progress=progress
+        present = await retry_within(
+            lambda: probe_client.manifest_digest(destination, digest),
+            config.probe_timeout,
+            operation=f"check {destination.name}@{digest}",
+            host=destination.api_host,
         )
-        await verify_served(client, destination, digest)
+        if present == digest:
+            return CacheCopy(destination, "present", time.monotonic() - started)
+        source = RegistrySource(copy_client, chosen.location)
+        stats = await copy_image(copy_client, source, destination, digest, progress=progress)
+        await verify_served(copy_client, destination, digest)
     except RegistryError as error:
         return CacheCopy(destination, "failed", time.monotonic() - started, error=str(error))
     return CacheCopy(destination, "copied", time.monotonic() - started, stats.bytes_uploaded)
@@ -244,25 +260,27 @@ async def prefetch(config: PrefetchConfig, progress: Progress) -> PrefetchResult
         for image, platform in grouped
     ]
     timeout = config.probe_timeout
-    policy = RetryPolicy(
+    probe_policy = RetryPolicy(
         max_attempts=1, connect_timeout=timeout, read_timeout=timeout, request_timeout=timeout
     )
     probes_count = sum(len(sources) for _, _, sources in wanted)
-    async with RegistryClient(config.access, policy, max_connections=max(16, probes_count)) as client:
-        probes = await probe_all(client, wanted, timeout)
-    results = [ImageResult(tuple(grouped[(p.image, p.platform)]), p) for p in probes]
-    for result in results:
-        _report_image(progress, result)
-
-    if config.cache_registry is not None and all(r.chosen for r in results):
-        copy_policy = RetryPolicy(max_attempts=COPY_ATTEMPTS)
-        async with RegistryClient(config.access, copy_policy, on_retry=progress.retry) as client:
-            copies = await asyncio.gather(
-                *(_copy_to_cache(client, config.cache_registry, r, progress) for r in results)
-            )
-        results = [ImageResult(r.uses, r.probes, c) for r, c in zip(results, copies, strict=True)]
+    async with (
+        RegistryClient(config.access, probe_policy, max_connections=max(16, probes_count)) as probe_client,
+        RegistryClient(
+            config.access, RetryPolicy(max_attempts=COPY_ATTEMPTS), on_retry=progress.retry
+        ) as copier,
+    ):
+        probes = await probe_all(probe_client, wanted, timeout)
+        results = [ImageResult(tuple(grouped[(p.image, p.platform)]), p) for p in probes]
         for result in results:
-            _report_cache(progress, result)
+            _report_image(progress, result)
+        if config.cache_registry is not None and all(r.chosen for r in results):
+            copies = await asyncio.gather(
+                *(_copy_to_cache(probe_client, copier, config, r, progress) for r in results)
+            )
+            results = [ImageResult(r.uses, r.probes, c) for r, c in zip(results, copies, strict=True)]
+            for result in results:
+                _report_cache(progress, result)
 
     digests = {(r.image, r.probes.platform): r.digest for r in results if r.digest}
     labels: dict[str, str] = {}

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from hera_imagebuild.common.failures import FailureKind
 from hera_imagebuild.common.reference import ImageReference
 from hera_imagebuild.pod.prefetch_sources import Source
 from hera_imagebuild.pod.registry import Platform, RegistryClient, RegistryError, ResolvedImage
+
+T = TypeVar("T")
 
 _FIRST_RETRY_DELAY = 0.1
 _MAX_RETRY_DELAY = 1.0
@@ -66,52 +69,78 @@ class ImageProbes:
         return next((r for r in self.results if r.outcome == CHOSEN), None)
 
 
+@dataclass
+class AttemptCounter:
+    """Counts the requests :func:`retry_within` made."""
+
+    count: int = 0
+
+
+async def retry_within(
+    attempt: Callable[[], Awaitable[T]],
+    window: float,
+    *,
+    operation: str,
+    host: str,
+    counter: AttemptCounter | None = None,
+) -> T:
+    """Run ``attempt`` until it succeeds, fails deterministically, or ``window`` seconds are used up.
+
+    Transient failures are retried with short backoff (or the registry's
+    ``Retry-After``) while the window allows.
+
+    Raises:
+        RegistryError: The deterministic failure, the last transient one, or a
+            transient "no answer within the probe timeout" (naming the failure
+            before it, if there was one).
+    """
+    counter = counter or AttemptCounter()
+    end = time.monotonic() + window
+    last: RegistryError | None = None
+    while True:
+        counter.count += 1
+        try:
+            return await asyncio.wait_for(attempt(), max(end - time.monotonic(), 0))
+        except (asyncio.TimeoutError, TimeoutError):
+            earlier = f"; the attempt before failed: {last}" if last else ""
+            raise RegistryError(
+                f"no answer within the probe timeout ({window:g}s){earlier}",
+                kind=FailureKind.TRANSIENT,
+                operation=operation,
+                host=host,
+            ) from None
+        except RegistryError as error:
+            if not error.transient:
+                raise
+            last = error
+            delay = error.retry_after
+            if delay is None:
+                delay = min(_FIRST_RETRY_DELAY * 2 ** (counter.count - 1), _MAX_RETRY_DELAY)
+            if time.monotonic() + delay >= end:
+                raise
+            await asyncio.sleep(delay)
+
+
 async def probe_source(
     client: RegistryClient, source: Source, image: ImageReference, platform: Platform, window: float
 ) -> ProbeResult:
-    """Resolve ``image`` for ``platform`` on ``source`` within ``window`` seconds.
-
-    Transient failures are retried with short backoff (or the registry's
-    ``Retry-After``) while the window allows; deterministic ones end the probe.
-    """
+    """Resolve ``image`` for ``platform`` on ``source`` within ``window`` seconds, retries included."""
     location = source.locate(image)
     started = time.monotonic()
-    end = started + window
-    attempts = 0
-    last: RegistryError | None = None
-
-    def failed(error: RegistryError) -> ProbeResult:
-        return ProbeResult(
-            source, location, FAILED, time.monotonic() - started, attempts, str(error), error.kind
+    counter = AttemptCounter()
+    try:
+        resolved = await retry_within(
+            lambda: client.resolve(location, platform),
+            window,
+            operation=f"resolve {location}",
+            host=location.api_host,
+            counter=counter,
         )
-
-    while True:
-        attempts += 1
-        try:
-            resolved = await asyncio.wait_for(
-                client.resolve(location, platform), max(end - time.monotonic(), 0)
-            )
-        except (asyncio.TimeoutError, TimeoutError):
-            earlier = f"; the attempt before failed: {last}" if last else ""
-            timeout = RegistryError(
-                f"no answer within the probe timeout ({window:g}s){earlier}",
-                kind=FailureKind.TRANSIENT,
-                operation=f"resolve {location}",
-                host=location.api_host,
-            )
-            return failed(timeout)
-        except RegistryError as error:
-            last = error
-            if not error.transient:
-                return failed(error)
-            delay = error.retry_after
-            if delay is None:
-                delay = min(_FIRST_RETRY_DELAY * 2 ** (attempts - 1), _MAX_RETRY_DELAY)
-            if time.monotonic() + delay >= end:
-                return failed(error)
-            await asyncio.sleep(delay)
-            continue
-        return ProbeResult(source, location, CHOSEN, time.monotonic() - started, attempts, resolved=resolved)
+    except RegistryError as error:
+        seconds = time.monotonic() - started
+        return ProbeResult(source, location, FAILED, seconds, counter.count, str(error), error.kind)
+    seconds = time.monotonic() - started
+    return ProbeResult(source, location, CHOSEN, seconds, counter.count, resolved=resolved)
 
 
 async def _choose(
