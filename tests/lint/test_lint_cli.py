@@ -144,8 +144,7 @@ def test_the_installed_command_reports_bad_yaml_without_a_traceback(tmp_path: Pa
     assert result.stdout == ""
     assert result.stderr == (
         f"hera-imagebuild lint: error: {path}: line 3, column 11: "
-        "not valid YAML: mapping values are not allowed in this context
-"
+        "not valid YAML: mapping values are not allowed in this context\n"
     )
 
 
