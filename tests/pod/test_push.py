@@ -171,3 +171,33 @@ def test_destination_that_does_not_serve_the_digest_fails(
     assert "HTTP 404" in run.last_line
     assert proxy.count("GET", f"/manifests/{image.digest}$") == 1  # deterministic: asked once
     assert_no_outputs(tmp_path / "out")
+
+
+def test_push_with_bearer_token_auth(
+    token_registry, token_issuer, token_pusher, oci_image, docker_config, skopeo, tmp_path, capsys
+):
+    image = oci_image(seed="push-token", layer_sizes=(2048, 4096))
+    authfile = docker_config({token_registry.host: token_pusher})
+    grants_before = len(token_issuer.grants)
+
+    run = run_push(
+        capsys,
+        f"--image={image.layout_dir}",
+        f"--destination={token_registry.host}/push/token:v1",
+        f"--insecure-registry={token_registry.host}",
+        f"--authfile={authfile}",
+        f"--output-dir={tmp_path / 'out'}",
+    )
+
+    assert run.code == 0, run.err
+    assert_pushed(tmp_path / "out", image.digest, [f"{token_registry.host}/push/token"])
+    grants = token_issuer.grants[grants_before:]
+    # Concurrent requests share one push token (it covers the pulls of verification too).
+    assert [g.granted for g in grants] == [("repository:push/token:pull,push",)]
+    assert grants[0].username == token_pusher.username
+    assert (
+        skopeo.inspect(
+            f"{token_registry.host}/push/token:v1", registry=token_registry, credentials=token_pusher
+        )["Digest"]
+        == image.digest
+    )

@@ -265,6 +265,20 @@ def test_auth_denied_is_not_retried(
     )
 
 
+def test_token_without_push_access_is_denied_without_retry(
+    capsys, fault_proxy, token_registry, token_reader, docker_config, image, tmp_path, reliability
+):
+    proxy = fault_proxy(token_registry)
+    authfile = docker_config({proxy.host: token_reader})
+    run = push_through(capsys, proxy, image, tmp_path / "out", f"--authfile={authfile}")
+    assert_clear_failure(run, proxy, tmp_path / "out", EXIT_FAILED)
+    assert "UNAUTHORIZED" in run.last_line or "DENIED" in run.last_line
+    assert retries_in(run) == 0
+    reliability.record(
+        role=ROLE, fault="auth denied", outcome="clear failure", seconds=run.seconds, detail=run.last_line
+    )
+
+
 def test_untrusted_tls_fails_without_downgrade(
     capsys, fault_proxy, tls_registry, tls_user, docker_config, image, tmp_path, reliability
 ):

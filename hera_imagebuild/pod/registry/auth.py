@@ -58,6 +58,11 @@ def _scope_map(scopes: Iterable[str]) -> dict[str, set[str]]:
     return resources
 
 
+def _merged(scopes: Iterable[str]) -> list[str]:
+    """One scope per resource with all its actions (``pull`` before ``push``, as registries write them)."""
+    return [f"{resource}:{','.join(sorted(actions))}" for resource, actions in _scope_map(scopes).items()]
+
+
 def _covers(granted: dict[str, set[str]], wanted: dict[str, set[str]]) -> bool:
     return all(actions <= granted.get(resource, set()) for resource, actions in wanted.items())
 
@@ -180,7 +185,7 @@ class Authenticator:
                 operation=what,
                 host=host,
             )
-        unique_scopes = list(dict.fromkeys(s for s in scopes if s))
+        unique_scopes = _merged(scopes)
         query: list[tuple[str, str | int | float | bool | None]] = [("scope", s) for s in unique_scopes]
         if params.get("service"):
             query.insert(0, ("service", params["service"]))
@@ -200,7 +205,9 @@ class Authenticator:
             error = error_from_response(response, operation=what, host=realm_host)
             if response.status_code in (401, 403):
                 raise RegistryError(
-                    "the token service rejected the credentials from the docker config",
+                    "the token service rejected the credentials from the docker config"
+                    if credential
+                    else f"the token service requires credentials; the docker config has none for {host}",
                     kind=FailureKind.DETERMINISTIC,
                     operation=what,
                     host=realm_host,
