@@ -22,6 +22,7 @@ from hera_imagebuild.sandbox.process import live_resources
 from hera_imagebuild.sandbox.registry import Registry, start_registry
 from hera_imagebuild.sandbox.skopeo import Skopeo
 from hera_imagebuild.sandbox.tls import TLSFiles, make_tls
+from hera_imagebuild.sandbox.tokens import TokenIssuer, TokenUser, start_token_issuer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / ".artifacts"
@@ -93,6 +94,50 @@ def tls_registry(sandbox_dir: Path, tls_files: TLSFiles) -> Iterator[Registry]:
     """An HTTPS registry (CA: ``tls_files``) with htpasswd basic auth; user ``TLS_USER``."""
     with start_registry(
         sandbox_dir / "tls-registry", name="tls", tls=tls_files, users={TLS_USER.username: TLS_USER}
+    ) as registry:
+        yield registry
+
+
+@pytest.fixture(scope="session")
+def token_pusher() -> Credentials:
+    """The ``token_registry`` user that may pull and push."""
+    return TOKEN_PUSHER
+
+
+@pytest.fixture(scope="session")
+def token_reader() -> Credentials:
+    """The ``token_registry`` user that may only pull (its pushes are denied)."""
+    return TOKEN_READER
+
+
+@pytest.fixture(scope="session")
+def token_issuer(sandbox_dir: Path) -> Iterator[TokenIssuer]:
+    """A Docker token realm on loopback (RS256 JWTs the registry trusts)."""
+    users = {
+        TOKEN_PUSHER.username: TokenUser(TOKEN_PUSHER.password, ("pull", "push")),
+        TOKEN_READER.username: TokenUser(TOKEN_READER.password, ("pull",)),
+    }
+    with start_token_issuer(sandbox_dir / "token-issuer", users) as issuer:
+        yield issuer
+
+
+@pytest.fixture(scope="session")
+def token_registry(sandbox_dir: Path, token_issuer: TokenIssuer) -> Iterator[Registry]:
+    """A plain-HTTP registry with bearer-token auth (``auth: token``), as Docker Hub, GHCR and Harbor use.
+
+    Its ``users`` are the token users, the pusher first (so ``skopeo.push`` uses it).
+    """
+    with start_registry(
+        sandbox_dir / "token-registry", name="token", token=token_issuer.token_auth
+    ) as registry:
+        yield registry
+
+
+@pytest.fixture(scope="session")
+def pullthrough_registry(sandbox_dir: Path, plain_registry: Registry) -> Iterator[Registry]:
+    """A pull-through cache (``proxy: remoteurl``) in front of ``plain_registry``."""
+    with start_registry(
+        sandbox_dir / "pullthrough", name="pullthrough", proxy_remote=plain_registry.url
     ) as registry:
         yield registry
 

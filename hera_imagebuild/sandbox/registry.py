@@ -20,7 +20,7 @@ import re
 import secrets
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -42,6 +42,8 @@ class TokenAuth:
     service: str
     issuer: str
     root_cert_bundle: Path
+    users: dict[str, Credentials] = field(default_factory=dict)
+    """The issuer's users (they become the registry's ``users``)."""
 
 
 class Registry:
@@ -65,6 +67,7 @@ class Registry:
         self.workdir = workdir
         self.tls = tls
         self.users = users
+        """Who may log in (htpasswd or token users), in the order given: the first is the default pusher."""
         self.name = name
         self.host = f"127.0.0.1:{port}"
         """``127.0.0.1:PORT``: the registry part of image references."""
@@ -177,9 +180,11 @@ def start_registry(
         name: A label for reprs and error messages.
         tls: Serve HTTPS with this server certificate.
         users: Require HTTP basic auth (bcrypt htpasswd) for these users.
-        token: Require bearer tokens from this issuer (``auth: token``).
-        proxy_remote: Run as a pull-through cache of this upstream URL.
-        proxy_credentials: Credentials the cache uses upstream.
+        token: Require bearer tokens from this issuer (``auth: token``); its users become ``users``.
+        proxy_remote: Run as a pull-through cache of this upstream URL. distribution 2.8 pings the
+            upstream at start-up and exits if it cannot reach it (a :class:`SandboxError` here).
+        proxy_credentials: Credentials the cache uses upstream. distribution 2.8 sends them only to
+            a token realm (``auth: token`` upstream, as Docker Hub), never as basic auth.
         upstream_ca: A CA bundle the cache trusts for an HTTPS upstream (via ``SSL_CERT_FILE``).
         startup_timeout: Seconds to wait for the ``listening on`` log line.
 
@@ -214,6 +219,8 @@ def start_registry(
             env=env,
         )
     registry_port = _wait_for_port(process, log_path, name, startup_timeout)
+    if token:
+        users = dict(token.users)
     registry = Registry(process=process, port=registry_port, workdir=workdir, tls=tls, users=users, name=name)
     LIVE.add(registry, f"docker-registry {name} (pid {process.pid})")
     return registry
