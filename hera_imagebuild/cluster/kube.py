@@ -83,7 +83,7 @@ class KubernetesBackend:
         except (ConfigException, OSError) as error:
             raise ClusterError(
                 f"no cluster connection: {error}. Set ARGO_SERVER=host:port for the Argo Server, or point "
-                "KUBECONFIG/--kubeconfig at a kubeconfig (optionally --context)",
+                "KUBECONFIG/--kubeconfig at a kubeconfig (optionally --kube-context)",
                 reason="NoConfig",
             ) from None
         configuration.retries = CONNECT_RETRIES

@@ -8,7 +8,7 @@ Two ways to reach a cluster, chosen the way ``argo`` chooses:
   ``ARGO_BASE_HREF`` when the server sits under a path, ``ARGO_TOKEN`` for the
   ``Authorization`` header.
 * **Kubernetes API** otherwise: the kubeconfig (``--kubeconfig``, ``KUBECONFIG``,
-  ``~/.kube/config``, optional ``--context``), or the in-cluster service
+  ``~/.kube/config``, optional ``--kube-context``), or the in-cluster service
   account when running in a pod.
 
 ``ARGO_NAMESPACE`` (or ``--namespace``) picks the namespace; otherwise the
@@ -167,7 +167,10 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("-n", "--namespace", help="namespace (ARGO_NAMESPACE; default from the kubeconfig)")
     group.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (KUBECONFIG)")
-    group.add_argument("--context", help="kubeconfig context (default: the current context)")
+    # Not --context as in the argo CLI: for an image build, --context is the build context.
+    group.add_argument(
+        "--kube-context", dest="kube_context", help="kubeconfig context (default: the current context)"
+    )
     group.add_argument(
         "--request-timeout",
         type=float,
@@ -199,8 +202,8 @@ def settings_from_args(args: argparse.Namespace, env: Mapping[str, str] | None =
         overrides["namespace"] = args.namespace
     if args.kubeconfig:
         overrides["kubeconfig"] = args.kubeconfig
-    if args.context:
-        overrides["context"] = args.context
+    if args.kube_context:
+        overrides["context"] = args.kube_context
     if args.request_timeout is not None:
         if args.request_timeout <= 0:
             raise ValueError(

@@ -24,7 +24,7 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -369,11 +369,8 @@ def _handler_for(server: ContractServer) -> type[BaseHTTPRequestHandler]:
 
 # Scripted workflow statuses -------------------------------------------------------------------------
 
-T0 = "2026-11-28T00:00:00Z"
-
-
-def _t(seconds: int) -> str:
-    return f"2026-11-28T00:{seconds // 60:02d}:{seconds % 60:02d}Z"
+SCRIPT_LEAD = 50
+"""The scripted workflow started this many seconds before the script was made (so elapsed times are sane)."""
 
 
 @dataclass
@@ -382,6 +379,13 @@ class StatusScript:
 
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     statuses: list[Status] = field(default_factory=list)
+    start: datetime = field(
+        default_factory=lambda: datetime.now(timezone.utc) - timedelta(seconds=SCRIPT_LEAD)
+    )
+
+    def t(self, seconds: int) -> str:
+        """The timestamp ``seconds`` after the workflow started, as Argo writes it."""
+        return (self.start + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def node(self, node_id: str, **fields: Any) -> StatusScript:
         node = self.nodes.setdefault(node_id, {"id": node_id, "name": node_id})
@@ -395,11 +399,11 @@ class StatusScript:
         return self
 
     def snapshot(self, phase: str, message: str = "", finished: int | None = None) -> StatusScript:
-        status: Status = {"phase": phase, "startedAt": T0, "nodes": copy.deepcopy(self.nodes)}
+        status: Status = {"phase": phase, "startedAt": self.t(0), "nodes": copy.deepcopy(self.nodes)}
         if message:
             status["message"] = message
         if finished is not None:
-            status["finishedAt"] = _t(finished)
+            status["finishedAt"] = self.t(finished)
         self.statuses.append(status)
         return self
 
@@ -410,14 +414,19 @@ class StatusScript:
         retry = f"WF.build.{name}"
         if retry not in self.nodes:
             self.node(
-                retry, displayName=name, type="Retry", templateName=name, phase="Running", startedAt=_t(start)
+                retry,
+                displayName=name,
+                type="Retry",
+                templateName=name,
+                phase="Running",
+                startedAt=self.t(start),
             )
             self.child("WF.build", retry)
         pod = f"{retry}({attempt})"
         fields: dict[str, Any] = {"displayName": f"{name}({attempt})", "type": "Pod", "templateName": name}
-        fields.update(phase=phase, startedAt=_t(start), **extra)
+        fields.update(phase=phase, startedAt=self.t(start), **extra)
         if end is not None:
-            fields["finishedAt"] = _t(end)
+            fields["finishedAt"] = self.t(end)
         self.node(pod, **fields).child(retry, pod)
         return self
 
@@ -432,18 +441,18 @@ def build_statuses(*, fail_build: bool = False) -> list[Status]:
     refs = [f"registry.example.com/team/app@{digest}", f"mirror.example.com/team/app@{digest}"]
     s = StatusScript()
     s.snapshot("Pending")
-    s.node("WF", displayName="WF", type="DAG", templateName="main", phase="Running", startedAt=T0)
+    s.node("WF", displayName="WF", type="DAG", templateName="main", phase="Running", startedAt=s.t(0))
     s.node(
         "WF.build",
         displayName="build",
         type="DAG",
         phase="Running",
-        startedAt=_t(1),
+        startedAt=s.t(1),
         templateRef={"name": "hera-imagebuild-v0-1-0", "template": "build", "clusterScope": True},
     )
     s.child("WF", "WF.build")
     s.step("prefetch", 0, "Running", 1).snapshot("Running")
-    s.step("prefetch", 0, "Succeeded", 1, 4).node("WF.build.prefetch", phase="Succeeded", finishedAt=_t(4))
+    s.step("prefetch", 0, "Succeeded", 1, 4).node("WF.build.prefetch", phase="Succeeded", finishedAt=s.t(4))
     s.step(
         "build",
         0,
@@ -456,11 +465,11 @@ def build_statuses(*, fail_build: bool = False) -> list[Status]:
     if fail_build:
         message = "error building image: failed to execute command: exit status 2"
         s.step("build", 1, "Failed", 22, 30, message=message)
-        s.node("WF.build.build", phase="Failed", finishedAt=_t(30), message=message)
-        s.node("WF.build", phase="Failed", finishedAt=_t(30), message="child 'WF.build.build' failed")
-        s.node("WF", phase="Failed", finishedAt=_t(30), message="child 'WF.build' failed")
+        s.node("WF.build.build", phase="Failed", finishedAt=s.t(30), message=message)
+        s.node("WF.build", phase="Failed", finishedAt=s.t(30), message="child 'WF.build.build' failed")
+        s.node("WF", phase="Failed", finishedAt=s.t(30), message="child 'WF.build' failed")
         return s.snapshot("Failed", "child 'WF.build' failed", finished=30).statuses
-    s.step("build", 1, "Succeeded", 22, 40).node("WF.build.build", phase="Succeeded", finishedAt=_t(40))
+    s.step("build", 1, "Succeeded", 22, 40).node("WF.build.build", phase="Succeeded", finishedAt=s.t(40))
     s.step("push", 0, "Running", 41).snapshot("Running")
     outputs = {
         "parameters": [
@@ -470,10 +479,10 @@ def build_statuses(*, fail_build: bool = False) -> list[Status]:
         ]
     }
     s.step("push", 0, "Succeeded", 41, 45, outputs=outputs).node(
-        "WF.build.push", phase="Succeeded", finishedAt=_t(45)
+        "WF.build.push", phase="Succeeded", finishedAt=s.t(45)
     )
-    s.node("WF.build", phase="Succeeded", finishedAt=_t(45), outputs=outputs)
-    s.node("WF", phase="Succeeded", finishedAt=_t(45))
+    s.node("WF.build", phase="Succeeded", finishedAt=s.t(45), outputs=outputs)
+    s.node("WF", phase="Succeeded", finishedAt=s.t(45))
     return s.snapshot("Succeeded", finished=45).statuses
 
 
