@@ -210,7 +210,7 @@ class BuildSettings:
     def __post_init__(self) -> None:
         for key, value in self.node_selector.items():
             v.label_key("node_selector", key)
-            v.printable(f"node_selector[{key}]", value)
+            v.label_value(f"node_selector[{key}]", value)
         object.__setattr__(self, "tolerations", tuple(self.tolerations))
         object.__setattr__(self, "extra_kaniko_args", tuple(self.extra_kaniko_args))
         for arg in self.extra_kaniko_args:

@@ -23,6 +23,9 @@ _STAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?")
 _NO_PROXY_ITEM = re.compile(r"[A-Za-z0-9.*:/\[\]_-]+")
 _ARGO_REFERENCE = re.compile(r"\{\{[A-Za-z0-9_.-]+\}\}")
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9a-fA-F:.]+\]")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_URL_CHARS = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")
 
 
 def invalid(field: str, value: object, expected: str) -> ValueError:
@@ -183,7 +186,10 @@ def proxy_url(field: str, value: str) -> str:
         return value
     printable(field, value)
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https", "socks5") or not parts.hostname or " " in value:
+    host = (
+        parts.netloc.rpartition("@")[2].rsplit(":", 1)[0] if parts.port else parts.netloc.rpartition("@")[2]
+    )
+    if parts.scheme not in ("http", "https", "socks5") or not _HOSTNAME.fullmatch(host) or " " in value:
         raise invalid(field, value, "a proxy URL such as 'http://proxy.example.com:3128', or ''")
     if parts.username or parts.password:
         raise ValueError(
@@ -198,6 +204,23 @@ def no_proxy(field: str, value: str) -> str:
     items = [item.strip() for item in value.split(",")] if value else []
     if any(not _NO_PROXY_ITEM.fullmatch(item) for item in items):
         raise invalid(field, value, "a comma-separated list of hosts, '.domains', IPs or CIDRs, or ''")
+    return value
+
+
+def label_value(field: str, value: str) -> str:
+    """A Kubernetes label value (node selectors): at most 63 letters, digits, '-', '_', '.'."""
+    if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
+        raise invalid(field, value, "a Kubernetes label value: at most 63 letters, digits, '-', '_' and '.'")
+    return value
+
+
+def url(field: str, value: str) -> str:
+    """Only characters a URL may hold (RFC 3986): no spaces, quotes, backticks or control characters."""
+    printable(field, value)
+    if not _URL_CHARS.fullmatch(value):
+        raise invalid(
+            field, value, "a URL of the characters RFC 3986 allows (no spaces, quotes or backticks)"
+        )
     return value
 
 

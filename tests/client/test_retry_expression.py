@@ -1,0 +1,113 @@
+"""The retry expressions, evaluated on the error lines kaniko and our steps really leave behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from hera_imagebuild.client.options import RetryPolicy
+from hera_imagebuild.client.retry import build_retry, step_retry
+from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_TRANSIENT
+
+from .expr_eval import ExprSyntaxError, evaluate, last_retry
+
+# kaniko's last log lines (--log-format=text) for failures a new attempt can cure.
+TRANSIENT_LINES = [
+    "error building image: error building stage: failed to get filesystem from image: "
+    "stream error: stream ID 3; PROTOCOL_ERROR; received from peer",
+    "Unpacking rootfs as cmd RUN pip install -r requirements.txt requires it.\nerror building image: "
+    "stream error: stream ID 19; INTERNAL_ERROR; received from peer",
+    "error building image: GET https://index.docker.io/v2/library/python/blobs/sha256:ab12: "
+    "read tcp 10.1.2.3:51234->54.1.2.3:443: read: connection reset by peer",
+    'error building image: Get "https://registry.example.com/v2/": dial tcp 10.0.0.7:443: i/o timeout',
+    'error building image: Get "https://registry-1.docker.io/v2/library/ubuntu/manifests/22.04": EOF',
+    "error building image: http2: server sent GOAWAY and closed the connection; LastStreamID=1999, "
+    'ErrCode=NO_ERROR, debug=""',
+    "error building image: unexpected status code 503 Service Unavailable: upstream connect error",
+    "error building image: GET https://nvcr.io/v2/nvidia/pytorch/manifests/24.10-py3: "
+    "unexpected status code 502 Bad Gateway",
+    "error building image: GET https://index.docker.io/v2/library/python/manifests/3.12: TOOMANYREQUESTS: "
+    "You have reached your pull rate limit.",
+    "error building image: unexpected status code 429 Too Many Requests",
+]
+
+# Failures that fail the same way every time: never retried.
+DETERMINISTIC_LINES = [
+    "error building image: error building stage: failed to execute command: waiting for process to exit: "
+    "exit status 1",
+    # A RUN line that failed *because of* a network error is still a failing RUN: the user's command decides.
+    "ERROR: Could not install packages due to an OSError: connection reset by peer\n"
+    "error building image: error building stage: failed to execute command: waiting for process to exit: "
+    "exit status 1",
+    "error building image: GET https://index.docker.io/v2/library/python/manifests/3.99: MANIFEST_UNKNOWN: "
+    "manifest unknown; unknown tag=3.99",
+    "error building image: GET https://registry.example.com/v2/ml/base/manifests/1: NAME_UNKNOWN: "
+    "repository name not known to registry",
+    "error building image: GET https://registry.example.com/v2/ml/base/manifests/1: UNAUTHORIZED: "
+    "authentication required",
+    "error building image: GET https://ghcr.io/v2/org/private/manifests/1: DENIED: requested access to "
+    "the resource is denied",
+    "error building image: parsing dockerfile: dockerfile parse error line 7: unknown instruction: RUNN",
+    "error resolving dockerfile path: please provide a valid path to a Dockerfile within the build context "
+    "with --dockerfile",
+    "error building image: something nobody has seen before",
+    "",
+]
+
+BUILD_EXPRESSION = build_retry(RetryPolicy(limit=2)).expression
+STEP_EXPRESSION = step_retry(RetryPolicy(limit=2)).expression
+
+
+@pytest.mark.parametrize("line", TRANSIENT_LINES)
+def test_build_retries_transient_kaniko_errors(line: str) -> None:
+    assert BUILD_EXPRESSION is not None
+    assert evaluate(BUILD_EXPRESSION, last_retry(message=line)) is True
+
+
+@pytest.mark.parametrize("line", DETERMINISTIC_LINES)
+def test_build_never_retries_deterministic_errors(line: str) -> None:
+    assert BUILD_EXPRESSION is not None
+    assert evaluate(BUILD_EXPRESSION, last_retry(message=line)) is False
+
+
+def test_build_retries_pod_errors_whatever_the_message() -> None:
+    # Argo's status "Error": eviction, node loss, the pod deleted under us.
+    assert BUILD_EXPRESSION is not None
+    assert evaluate(BUILD_EXPRESSION, last_retry(status="Error", exit_code="-1", message="pod deleted"))
+
+
+@pytest.mark.parametrize(
+    ("status", "exit_code", "expected"),
+    [
+        ("Failed", str(EXIT_TRANSIENT), True),
+        ("Failed", str(EXIT_FAILED), False),
+        ("Failed", "2", False),
+        ("Error", "-1", True),
+    ],
+)
+def test_step_retry_follows_the_transient_exit_code(status: str, exit_code: str, expected: bool) -> None:
+    assert STEP_EXPRESSION is not None
+    assert evaluate(STEP_EXPRESSION, last_retry(status=status, exit_code=exit_code)) is expected
+
+
+def test_retry_strategy_carries_policy_and_lets_the_expression_decide() -> None:
+    strategy = build_retry(
+        RetryPolicy(limit=5, backoff="20s", factor=3, max_duration="2h", cap="10m")
+    ).build()
+    assert strategy.limit is not None
+    assert strategy.limit.root == 5
+    assert strategy.retry_policy == "Always"
+    assert strategy.backoff is not None
+    assert (strategy.backoff.duration, strategy.backoff.max_duration, strategy.backoff.cap) == (
+        "20s",
+        "2h",
+        "10m",
+    )
+    assert strategy.backoff.factor is not None
+    assert strategy.backoff.factor.root == 3
+
+
+def test_evaluator_refuses_what_it_does_not_know() -> None:
+    with pytest.raises(ExprSyntaxError):
+        evaluate('lastRetry.message contains "x"', last_retry())
+    with pytest.raises(ExprSyntaxError):
+        evaluate("lastRetry.exitCode > 1", last_retry())

@@ -1,0 +1,181 @@
+"""The pod templates: static argv from the shared contract, safe pods, volumes where templateRef needs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import pytest
+
+from hera_imagebuild.client.inline import ImageBuild
+from hera_imagebuild.client.options import BuildSettings, PvcHandoff, RetryPolicy, StepOptions
+from hera_imagebuild.client.published import cluster_workflow_template
+from hera_imagebuild.common import contract
+from hera_imagebuild.common.failures import build_retry_expression, step_retry_expression
+
+from .conftest import as_dict, inline_workflow, resolve_pods, spec, template
+
+
+def _pods(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for t in document["spec"]["templates"] if "container" in t]
+
+
+def _published(**kwargs: Any) -> dict[str, Any]:
+    return as_dict(cluster_workflow_template(**kwargs))
+
+
+def test_kaniko_step() -> None:
+    build = template(_published(), "build-kaniko")
+    container = build["container"]
+    assert container["command"] == ["/kaniko/executor"]
+    assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    args = container["args"]
+    for expected in (
+        "--dockerfile=/workspace/pinned/Dockerfile",
+        "--context=dir:///workspace/context",
+        "--no-push",
+        "--oci-layout-path=/workspace/image",
+        "--digest-file=/workspace/out/digest",
+        "--registry-map={{inputs.parameters.registry-map}}",
+        "--custom-platform={{inputs.parameters.platform}}",
+        "--log-format=text",
+        "--build-arg=HTTPS_PROXY={{inputs.parameters.https-proxy}}",
+    ):
+        assert expected in args
+    assert build["retryStrategy"]["expression"] == build_retry_expression()
+    # The pinned Dockerfile arrives as a raw artifact: no artifact repository needed for it.
+    dockerfile = next(a for a in build["inputs"]["artifacts"] if a["path"] == contract.PINNED_DOCKERFILE)
+    assert dockerfile["raw"]["data"] == "{{inputs.parameters.pinned-dockerfile}}"
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["DOCKER_CONFIG"] == contract.DOCKER_CONFIG_DIR
+    assert env["FF_KANIKO_DISABLE_HTTP2"] == "{{inputs.parameters.disable-http2}}"
+
+
+def _parse(args_type: type[contract.StepArgs], argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    contract.add_arguments(parser, args_type)
+    return parser.parse_args(argv)
+
+
+def test_prefetch_and_push_argv_parse_with_the_step_cli_definitions() -> None:
+    built = spec(build_args={"CUDA_VERSION": "12.4.1"}, mirrors={"docker.io": ["mirror.example.com/hub"]})
+    document = as_dict(inline_workflow(ImageBuild(built, name="trainer")))
+    pods = resolve_pods(document, "trainer")
+    prefetch, push = pods["prefetch"]["container"], pods["push"]["container"]
+    assert prefetch["command"] == push["command"] == ["hera-imagebuild"]
+    assert prefetch["args"][0] == "prefetch"
+    assert push["args"][0] == "push"
+    parsed = _parse(contract.PrefetchArgs, prefetch["args"][1:])
+    assert json.loads(parsed.build_args_json) == {"CUDA_VERSION": "12.4.1"}
+    assert json.loads(parsed.mirrors_json) == {"docker.io": ["mirror.example.com/hub"]}
+    assert (parsed.fallback, parsed.probe_timeout, parsed.target) == ("true", 5.0, "")
+    assert parsed.dockerfile == f"{contract.CONTEXT_DIR}/Dockerfile"
+    assert parsed.output_dir == contract.OUTPUT_DIR
+    parsed = _parse(contract.PushArgs, push["args"][1:])
+    assert json.loads(parsed.destinations_json) == ["registry.example.com/ml/trainer:v1"]
+    assert parsed.expected_digest == "{{tasks.build.outputs.parameters.digest}}"
+    assert parsed.image == contract.IMAGE_LAYOUT_DIR
+    for step in ("trainer-prefetch", "trainer-push"):
+        assert template(document, step)["retryStrategy"]["expression"] == step_retry_expression()
+
+
+def test_pods_carry_no_token_and_no_privilege() -> None:
+    for pod in _pods(_published()):
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["executor"]["serviceAccountName"] == "hera-imagebuild-executor"
+        security = pod["container"]["securityContext"]
+        assert security["privileged"] is False
+        assert not any("hostPath" in volume for volume in pod.get("volumes", []))
+        # The docker config Secret is optional: anonymous pulls work without it.
+        secret = next(v for v in pod["volumes"] if "secret" in v)["secret"]
+        assert secret["optional"] is True
+        assert secret["items"] == [{"key": ".dockerconfigjson", "path": "config.json"}]
+    for step in ("build-prefetch", "build-push"):
+        security = template(_published(), step)["container"]["securityContext"]
+        assert security["allowPrivilegeEscalation"] is False
+        assert security["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_token_opt_out_drops_the_executor_account() -> None:
+    settings = BuildSettings(automount_service_account_token=True, executor_service_account=None)
+    for pod in _pods(_published(settings=settings)):
+        assert pod["automountServiceAccountToken"] is True
+        assert "executor" not in pod
+
+
+def test_pvc_context_is_mounted_at_template_level() -> None:
+    document = _published(context="pvc")
+    assert "volumes" not in document["spec"]  # a templateRef would not bring spec-level volumes
+    for step in ("build-prefetch", "build-kaniko"):
+        pod = template(document, step)
+        volume = next(v for v in pod["volumes"] if "persistentVolumeClaim" in v)
+        assert volume["persistentVolumeClaim"]["claimName"] == "{{inputs.parameters.context-pvc}}"
+        mount = next(m for m in pod["container"]["volumeMounts"] if m["name"] == volume["name"])
+        assert mount["mountPath"] == contract.CONTEXT_DIR
+        assert mount["subPath"] == "{{inputs.parameters.context-sub-path}}"
+        assert mount["readOnly"] is True
+        assert "artifacts" not in pod["inputs"] or all(
+            a["name"] != "context" for a in pod["inputs"]["artifacts"]
+        )
+
+
+def test_pvc_handoff_shares_one_sub_path_per_build() -> None:
+    document = _published(settings=BuildSettings(handoff=PvcHandoff(claim_name="scratch")))
+    dag = template(document, "build")
+    assert next(p for p in dag["inputs"]["parameters"] if p["name"] == "handoff-pvc")["default"] == "scratch"
+    sub_paths = {
+        task["name"]: next(
+            p["value"] for p in task["arguments"]["parameters"] if p["name"] == "handoff-sub-path"
+        )
+        for task in dag["dag"]["tasks"]
+        if task["name"] in ("build", "push")
+    }
+    assert sub_paths == {
+        "build": "{{workflow.uid}}/{{tasks.prefetch.id}}",
+        "push": "{{workflow.uid}}/{{tasks.prefetch.id}}",
+    }
+    build, push = template(document, "build-kaniko"), template(document, "build-push")
+    assert "artifacts" not in build.get("outputs", {})
+    mounts = {
+        name: next(m for m in pod["container"]["volumeMounts"] if m["mountPath"] == contract.IMAGE_LAYOUT_DIR)
+        for name, pod in (("build", build), ("push", push))
+    }
+    assert mounts["build"]["readOnly"] is False
+    assert mounts["push"]["readOnly"] is True
+
+
+def test_artifact_handoff_is_an_uncompressed_tar() -> None:
+    build = template(_published(), "build-kaniko")
+    image = next(a for a in build["outputs"]["artifacts"] if a["name"] == "image")
+    assert image["archive"] == {"tar": {"compressionLevel": 0}}
+
+
+def test_settings_shape_the_pods() -> None:
+    settings = BuildSettings(
+        build=StepOptions(
+            cpu="4", memory="16Gi", memory_limit="16Gi", timeout_seconds=600, retry=RetryPolicy(limit=1)
+        ),
+        node_selector={"node.kubernetes.io/pool": "builders"},
+        extra_kaniko_args=("--snapshot-mode=redo", "--compression=zstd"),
+        kaniko_retries=0,
+    )
+    build = template(_published(settings=settings), "build-kaniko")
+    assert build["container"]["resources"] == {
+        "requests": {"cpu": "4", "memory": "16Gi"},
+        "limits": {"memory": "16Gi"},
+    }
+    assert build["activeDeadlineSeconds"] == 600
+    assert build["retryStrategy"]["limit"] == 1
+    assert build["nodeSelector"] == {"node.kubernetes.io/pool": "builders"}
+    assert build["container"]["args"][-2:] == ["--snapshot-mode=redo", "--compression=zstd"]
+    assert "--image-download-retry=0" in build["container"]["args"]
+
+
+@pytest.mark.parametrize("context", ["artifact", "pvc"])
+def test_every_argv_element_is_a_flag(context: str) -> None:
+    for pod in _pods(_published(context=context)):
+        args = pod["container"]["args"]
+        flags = args[1:] if pod["container"]["command"] == ["hera-imagebuild"] else args
+        assert all(arg.startswith("--") for arg in flags), flags
+        assert not any(c in "".join(pod["container"]["command"]) for c in (" ", ";", "|", "&")), "no shell"
