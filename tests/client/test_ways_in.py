@@ -1,0 +1,143 @@
+"""Inline builds, builds by templateRef and the one-off workflow: names, handles, and valid Argo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hera.workflows import DAG, Workflow
+
+from hera_imagebuild.client.dag import BuildHandle
+from hera_imagebuild.client.inline import ImageBuild
+from hera_imagebuild.client.published import (
+    ENTRYPOINT,
+    PVC_TEMPLATE_NAME,
+    TEMPLATE_NAME,
+    build_from_template,
+    build_workflow,
+)
+from hera_imagebuild.client.spec import PvcContext
+from hera_imagebuild.lint import ArgoSchema
+
+from .conftest import CONSUMER, as_dict, inline_workflow, lint_text, spec, template
+
+
+def _task(document: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(t for t in template(document, "main")["dag"]["tasks"] if t["name"] == name)
+    return found
+
+
+def test_outputs_resolve_downstream(argo_schemas: list[ArgoSchema]) -> None:
+    workflow = inline_workflow(ImageBuild(spec(), name="trainer"))
+    document = as_dict(workflow)
+    consumer = _task(document, "consume-trainer")
+    assert consumer["depends"] == "trainer"
+    passed = {p["name"]: p["value"] for p in consumer["arguments"]["parameters"]}
+    assert passed == {
+        "image": "{{tasks.trainer.outputs.parameters.image-ref}}",
+        "digest": "{{tasks.trainer.outputs.parameters.digest}}",
+        "refs": "{{tasks.trainer.outputs.parameters.image-refs}}",
+    }
+    # The referenced outputs exist on the DAG the task runs, each taken from the push step.
+    outputs = {
+        p["name"]: p["valueFrom"]["parameter"] for p in template(document, "trainer")["outputs"]["parameters"]
+    }
+    assert outputs["image-ref"] == "{{tasks.push.outputs.parameters.image-ref}}"
+    assert {"digest", "image-refs"} <= outputs.keys()
+    assert lint_text(workflow.to_yaml(), argo_schemas) == []
+
+
+def test_two_builds_keep_separate_templates_and_outputs(argo_schemas: list[ArgoSchema]) -> None:
+    trainer = ImageBuild(spec(), name="trainer")
+    server = ImageBuild(spec(destinations=["registry.example.com/ml/server:v1"]), name="server")
+    workflow = inline_workflow(trainer, server)
+    document = as_dict(workflow)
+    names = [t["name"] for t in document["spec"]["templates"]]
+    assert len(names) == len(set(names))
+    for build in ("trainer", "server"):
+        assert {build, f"{build}-prefetch", f"{build}-kaniko", f"{build}-push"} <= set(names)
+        dag = template(document, build)
+        assert {t["template"] for t in dag["dag"]["tasks"]} == {
+            f"{build}-prefetch",
+            f"{build}-kaniko",
+            f"{build}-push",
+        }
+    server_args = {p["name"]: p["value"] for p in _task(document, "server")["arguments"]["parameters"]}
+    assert server_args["destinations"] == '["registry.example.com/ml/server:v1"]'
+    consumer = {p["name"]: p["value"] for p in _task(document, "consume-server")["arguments"]["parameters"]}
+    assert consumer["image"] == "{{tasks.server.outputs.parameters.image-ref}}"
+    assert lint_text(workflow.to_yaml(), argo_schemas) == []
+
+
+def test_one_build_called_twice_adds_its_templates_once() -> None:
+    build = ImageBuild(spec(), name="trainer")
+    with Workflow(generate_name="p-", entrypoint="main") as workflow, DAG(name="main"):
+        first = build(name="trainer-amd64")
+        second = build(name="trainer-again")
+    names = [t.name for t in workflow.templates]
+    assert names.count("trainer") == 1
+    assert names.count("trainer-kaniko") == 1
+    assert first.image_ref != second.image_ref
+
+
+def test_two_different_builds_with_one_name_are_an_error() -> None:
+    with pytest.raises(ValueError, match="already has a template named 'trainer'"):
+        inline_workflow(
+            ImageBuild(spec(), name="trainer"), ImageBuild(spec(target="runtime"), name="trainer")
+        )
+
+
+def test_a_build_outside_a_dag_is_an_error() -> None:
+    build = ImageBuild(spec(), name="trainer")
+    with pytest.raises(RuntimeError, match="inside 'with Workflow"):
+        build()
+
+
+def test_a_build_created_inside_a_workflow_context_stays_out_of_it() -> None:
+    with Workflow(generate_name="p-", entrypoint="main") as workflow:
+        build = ImageBuild(spec(), name="trainer")
+        with DAG(name="main"):
+            build()
+    assert [t.name for t in workflow.templates].count("trainer-prefetch") == 1
+
+
+def test_template_ref_returns_the_same_kind_of_handle(argo_schemas: list[ArgoSchema]) -> None:
+    with Workflow(generate_name="p-", entrypoint="main") as workflow, DAG(name="main"):
+        handle = build_from_template(spec(), name="trainer")
+        consumer = CONSUMER(
+            arguments={"image": handle.image_ref, "digest": handle.digest, "refs": handle.image_refs}
+        )
+        handle >> consumer
+    assert isinstance(handle, BuildHandle)
+    assert handle.image_ref == "{{tasks.trainer.outputs.parameters.image-ref}}"
+    document = as_dict(workflow)
+    ref = _task(document, "trainer")["templateRef"]
+    assert ref == {"name": TEMPLATE_NAME, "template": ENTRYPOINT, "clusterScope": True}
+    # Same arguments as the inline build; the context travels as an artifact argument.
+    artifacts = _task(document, "trainer")["arguments"]["artifacts"]
+    assert artifacts == [
+        {"name": "context", "git": {"repo": "https://github.com/example-org/model.git", "revision": "v1.0.0"}}
+    ]
+    assert lint_text(workflow.to_yaml(), argo_schemas) == []
+
+
+def test_template_ref_picks_the_pvc_variant_for_a_pvc_context(argo_schemas: list[ArgoSchema]) -> None:
+    with Workflow(generate_name="p-", entrypoint="main") as workflow, DAG(name="main"):
+        build_from_template(spec(context=PvcContext(claim_name="src", sub_path="trainer")), name="trainer")
+    task = _task(as_dict(workflow), "trainer")
+    assert task["templateRef"]["name"] == PVC_TEMPLATE_NAME
+    assert "artifacts" not in task["arguments"]
+    assert lint_text(workflow.to_yaml(), argo_schemas) == []
+
+
+def test_one_off_workflow(argo_schemas: list[ArgoSchema]) -> None:
+    workflow = build_workflow(spec(), namespace="ml", cluster_scope=False, service_account_name="builder")
+    document = as_dict(workflow)
+    assert document["metadata"] == {
+        "generateName": "image-build-",
+        "namespace": "ml",
+        "labels": {"app.kubernetes.io/name": "hera-imagebuild", "app.kubernetes.io/version": "0.1.0"},
+    }
+    assert document["spec"]["serviceAccountName"] == "builder"
+    assert _task(document, "build")["templateRef"] == {"name": TEMPLATE_NAME, "template": ENTRYPOINT}
+    assert lint_text(workflow.to_yaml(), argo_schemas) == []
