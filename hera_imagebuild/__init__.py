@@ -12,7 +12,37 @@ from typing import Any
 from hera_imagebuild._version import __version__
 
 # Public name -> module that defines it (client side, imports Hera).
-_CLIENT_EXPORTS: dict[str, str] = {}
+_CLIENT_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "BuildSpec",
+            "GitContext",
+            "S3Context",
+            "PvcContext",
+            "ArtifactContext",
+            "LayerCache",
+            "Proxy",
+            "BuildSettings",
+            "StepOptions",
+            "RetryPolicy",
+            "ArtifactHandoff",
+            "PvcHandoff",
+        ),
+        "hera_imagebuild.client.spec",
+    ),
+    "ImageBuild": "hera_imagebuild.client.inline",
+    "BuildHandle": "hera_imagebuild.client.dag",
+    **dict.fromkeys(
+        (
+            "TEMPLATE_NAME",
+            "build_from_template",
+            "build_workflow",
+            "cluster_workflow_template",
+            "workflow_template",
+        ),
+        "hera_imagebuild.client.published",
+    ),
+}
 
 __all__ = ["__version__", *_CLIENT_EXPORTS]
 
