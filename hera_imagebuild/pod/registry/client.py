@@ -149,7 +149,8 @@ class RegistryClient:
 
         return await with_retries(once, policy=self.policy, deadline=self.deadline, on_retry=self.on_retry)
 
-    async def _send(
+    @asynccontextmanager
+    async def _open(
         self,
         method: str,
         url: str | httpx.URL,
@@ -158,55 +159,68 @@ class RegistryClient:
         scopes: list[str],
         operation: str,
         headers: dict[str, str] | None = None,
-        content: ByteSource | bytes | None = None,
+        content: bytes | AsyncIterator[bytes] | None = None,
         follow_redirects: bool = False,
-    ) -> httpx.Response:
-        """Send a request, answering one 401 challenge; the response body is not read yet."""
-        for _ in range(2):
+    ) -> AsyncIterator[httpx.Response]:
+        """Send a request, answering one 401 challenge; yields the response with its body unread."""
+
+        async def send() -> tuple[httpx.Response, str | None]:
             request_headers = dict(headers or {})
             authorization = self._auth.header(host, scopes)
             if authorization:
                 request_headers["Authorization"] = authorization
-            body = content() if callable(content) else content
-            request = self._http.build_request(method, url, headers=request_headers, content=body)
-            response = await self._http.send(request, stream=True, follow_redirects=follow_redirects)
-            if response.status_code != 401:
-                return response
-            await response.aread()
-            await response.aclose()
-            challenge = response.headers.get("www-authenticate")
-            rejected = request_headers.get("Authorization")
-            if not await self._auth.answer(
-                host, challenge, scopes, rejected=rejected, operation=operation, send=self._send_plain
-            ):
-                break
-        return response
+            request = self._http.build_request(method, url, headers=request_headers, content=content)
+            sent = await self._http.send(request, stream=True, follow_redirects=follow_redirects)
+            return sent, authorization
 
-    async def _send_plain(self, request: httpx.Request) -> httpx.Response:
-        return await self._http.send(request)
-
-    @asynccontextmanager
-    async def _stream(
-        self, method: str, url: str | httpx.URL, **kwargs: object
-    ) -> AsyncIterator[httpx.Response]:
-        response = await self._send(method, url, **kwargs)  # type: ignore[arg-type]
+        response, authorization = await send()
         try:
+            if response.status_code == 401:
+                await response.aread()
+                if await self._auth.answer(
+                    host,
+                    response.headers.get("www-authenticate"),
+                    scopes,
+                    rejected=authorization,
+                    operation=operation,
+                    send=self._send_plain,
+                ):
+                    if content is not None and not isinstance(content, bytes):
+                        # A streamed body cannot be sent twice: the operation's retry starts over.
+                        raise RegistryError(
+                            "credentials expired during the transfer",
+                            kind=FailureKind.TRANSIENT,
+                            operation=operation,
+                            host=host,
+                            status=401,
+                        )
+                    await response.aclose()
+                    response, _ = await send()
             yield response
         finally:
             await response.aclose()
 
+    async def _send_plain(self, request: httpx.Request) -> httpx.Response:
+        return await self._http.send(request)
+
     async def _fail(self, response: httpx.Response, *, operation: str, host: str) -> RegistryError:
+        """The error for an unexpected response (a 401 explains what the docker config lacks)."""
         await response.aread()
-        if response.status_code == 401:
-            return RegistryError(
-                "authentication required and not accepted; check the docker config's entry for this registry",
-                kind=FailureKind.DETERMINISTIC,
-                operation=operation,
-                host=host,
-                status=401,
-                code="UNAUTHORIZED",
-            )
-        return error_from_response(response, operation=operation, host=host)
+        error = error_from_response(response, operation=operation, host=host)
+        if response.status_code != 401:
+            return error
+        if self.access.docker_config.lookup(host) is None:
+            hint = f"the docker config has no credentials for {host}"
+        else:
+            hint = "the registry did not accept the docker config's credentials for this"
+        return RegistryError(
+            f"{error.detail}; {hint}",
+            kind=FailureKind.DETERMINISTIC,
+            operation=operation,
+            host=host,
+            status=401,
+            code=error.code or "UNAUTHORIZED",
+        )
 
     # -- manifests --------------------------------------------------------------
 
@@ -227,7 +241,7 @@ class RegistryClient:
         operation = f"get manifest {_describe(repo, reference)}"
 
         async def attempt() -> Manifest:
-            async with self._stream(
+            async with self._open(
                 "GET",
                 self.url(repo, f"manifests/{reference}"),
                 host=host,
@@ -268,7 +282,7 @@ class RegistryClient:
         operation = f"check manifest {_describe(repo, reference)}"
 
         async def attempt() -> str | None:
-            async with self._stream(
+            async with self._open(
                 "HEAD",
                 self.url(repo, f"manifests/{reference}"),
                 host=host,
@@ -320,7 +334,7 @@ class RegistryClient:
         operation = f"put manifest {_describe(repo, reference)}"
 
         async def attempt() -> None:
-            async with self._stream(
+            async with self._open(
                 "PUT",
                 self.url(repo, f"manifests/{reference}"),
                 host=host,
@@ -357,7 +371,7 @@ class RegistryClient:
         scope = push_scope(repo.repository) if for_push else pull_scope(repo.repository)
 
         async def attempt() -> bool:
-            async with self._stream(
+            async with self._open(
                 "HEAD",
                 self.url(repo, f"blobs/{blob.digest}"),
                 host=host,
@@ -387,7 +401,7 @@ class RegistryClient:
         host = repo.api_host
         operation = f"get blob {blob.digest[:19]} from {repo.repository}"
         try:
-            async with self._stream(
+            async with self._open(
                 "GET",
                 self.url(repo, f"blobs/{blob.digest}"),
                 host=host,
@@ -417,7 +431,7 @@ class RegistryClient:
                 {"mount": blob.digest, "from": source_repository}
             )
             scopes = [push_scope(repo.repository), pull_scope(source_repository)]
-            async with self._stream("POST", url, host=host, scopes=scopes, operation=operation) as response:
+            async with self._open("POST", url, host=host, scopes=scopes, operation=operation) as response:
                 if response.status_code == 201:
                     return True
                 if response.status_code == 202:
@@ -433,7 +447,7 @@ class RegistryClient:
         location = started.headers.get("location")
         if location:
             url = started.url.join(location)
-            async with self._stream("DELETE", url, host=host, scopes=scopes, operation=operation):
+            async with self._open("DELETE", url, host=host, scopes=scopes, operation=operation):
                 pass
 
     async def upload_blob(
@@ -465,7 +479,7 @@ class RegistryClient:
         scopes = [push_scope(repo.repository)]
 
         async def attempt() -> None:
-            async with self._stream(
+            async with self._open(
                 "POST", self.url(repo, "blobs/uploads/"), host=host, scopes=scopes, operation=operation
             ) as started:
                 if started.status_code != 202 or "location" not in started.headers:
@@ -482,21 +496,21 @@ class RegistryClient:
                     "Content-Length": str(length),
                     "Content-Range": f"{sent}-{sent + length - 1}",
                 }
-                async with self._stream(
+                async with self._open(
                     "PATCH",
                     location,
                     host=host,
                     scopes=scopes,
                     operation=operation,
                     headers=headers,
-                    content=lambda b=body: b,
+                    content=body,
                 ) as response:
                     if response.status_code != 202:
                         raise await self._fail(response, operation=operation, host=host)
                     location = response.url.join(response.headers.get("location", str(location)))
                 sent += length
             close_url = location.copy_merge_params({"digest": blob.digest})
-            async with self._stream(
+            async with self._open(
                 "PUT",
                 close_url,
                 host=host,
