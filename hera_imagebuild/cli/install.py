@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from hera_imagebuild.client.options import DEFAULT_EXECUTOR_SERVICE_ACCOUNT
 from hera_imagebuild.cluster.cli_support import dump_yaml, report_errors
-from hera_imagebuild.cluster.install import DEFAULT_EXECUTOR_SERVICE_ACCOUNT
 from hera_imagebuild.cluster.settings import add_connection_arguments
 from hera_imagebuild.common.failures import EXIT_OK
 
@@ -48,10 +48,13 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     if args.dry_run:
-        from hera_imagebuild.cluster.install import executor_manifests, template_manifest
+        from hera_imagebuild.cluster.install import CONTEXT_KINDS, executor_manifests, template_manifest
 
         namespace = settings.namespace or "default"
-        manifests = [template_manifest(namespaced=args.namespaced, namespace=namespace)]
+        manifests = [
+            template_manifest(namespaced=args.namespaced, namespace=namespace, context=context)
+            for context in CONTEXT_KINDS
+        ]
         if args.executor_service_account:
             manifests += executor_manifests(namespace, args.executor_service_account)
         dump_yaml(manifests, sys.stdout)

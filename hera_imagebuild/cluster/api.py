@@ -20,9 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from hera_imagebuild.client.options import DEFAULT_EXECUTOR_SERVICE_ACCOUNT
 from hera_imagebuild.cluster.backend import ApplyResult, Backend, Manifest, apply, connect
 from hera_imagebuild.cluster.errors import ClusterError
-from hera_imagebuild.cluster.install import DEFAULT_EXECUTOR_SERVICE_ACCOUNT, install
+from hera_imagebuild.cluster.install import CONTEXT_KINDS, ContextKind, install
 from hera_imagebuild.cluster.resources import WORKFLOW
 from hera_imagebuild.cluster.secret import credentials_for, docker_config_secret
 from hera_imagebuild.cluster.settings import ConnectionSettings
@@ -32,7 +33,8 @@ from hera_imagebuild.cluster.watch import DEFAULT_POLL_INTERVAL, wait
 if TYPE_CHECKING:
     from hera.workflows import Workflow
 
-    from hera_imagebuild.client.spec import BuildSettings, BuildSpec
+    from hera_imagebuild.client.options import BuildSettings
+    from hera_imagebuild.client.spec import BuildSpec
 
 DEFAULT_TIMEOUT = 3600.0
 
@@ -87,6 +89,7 @@ class Cluster:
         namespace: str | None = None,
         name: str | None = None,
         settings: BuildSettings | None = None,
+        contexts: Sequence[ContextKind] = CONTEXT_KINDS,
         executor_service_account: str | None = DEFAULT_EXECUTOR_SERVICE_ACCOUNT,
     ) -> list[ApplyResult]:
         """Create or update the versioned build template (see :func:`.install.install`)."""
@@ -96,6 +99,7 @@ class Cluster:
             namespace=namespace,
             name=name,
             settings=settings,
+            contexts=contexts,
             executor_service_account=executor_service_account,
         )
 

@@ -14,16 +14,17 @@ longer creates those) and the executor's minimal role: create and patch
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
+from hera_imagebuild.client.options import DEFAULT_EXECUTOR_SERVICE_ACCOUNT, BuildSettings
 from hera_imagebuild.cluster.backend import ApplyResult, Backend, Manifest, apply
 from hera_imagebuild.cluster.errors import ClusterError
 from hera_imagebuild.cluster.resources import SECRET, kind_of
 
-if TYPE_CHECKING:
-    from hera_imagebuild.client.spec import BuildSettings
-
-DEFAULT_EXECUTOR_SERVICE_ACCOUNT = "hera-imagebuild-executor"
+ContextKind = Literal["artifact", "pvc"]
+CONTEXT_KINDS: tuple[ContextKind, ...] = ("artifact", "pvc")
+"""Both template variants: context from an input artifact (git, S3, upstream task), and from a PVC."""
 MANAGED_BY = {"app.kubernetes.io/managed-by": "hera-imagebuild"}
 
 
@@ -33,6 +34,7 @@ def template_manifest(
     namespace: str | None = None,
     name: str | None = None,
     settings: BuildSettings | None = None,
+    context: ContextKind = "artifact",
 ) -> Manifest:
     """The build template to install, as a manifest.
 
@@ -41,10 +43,11 @@ def template_manifest(
         namespace: The WorkflowTemplate's namespace.
         name: Override the versioned name (tests install a "next" version this way).
         settings: The template's shape (resources, retries, handoff, ...); default: the client's defaults.
+        context: Which variant: build context from an input artifact, or from a PVC.
     """
     from hera_imagebuild.client import published as published
 
-    kwargs: dict[str, Any] = {"name": name or published.TEMPLATE_NAME}
+    kwargs: dict[str, Any] = {"name": name, "context": context}
     if namespaced:
         template = published.workflow_template(settings, namespace=namespace, **kwargs)
     else:
@@ -99,6 +102,7 @@ def install(
     namespace: str | None = None,
     name: str | None = None,
     settings: BuildSettings | None = None,
+    contexts: Sequence[ContextKind] = CONTEXT_KINDS,
     executor_service_account: str | None = DEFAULT_EXECUTOR_SERVICE_ACCOUNT,
 ) -> list[ApplyResult]:
     """Create or update the build template and (optionally) the executor account.
@@ -109,20 +113,31 @@ def install(
             ``ClusterWorkflowTemplate``.
         namespace: Where the WorkflowTemplate and the executor account go
             (default: the backend's namespace).
-        name: Override the versioned template name.
+        name: Override the versioned template name (only with a single context kind).
         settings: The template's shape.
+        contexts: Which template variants to install (default: both).
         executor_service_account: The executor account to create, or ``None`` to skip it.
 
     Returns:
-        One result per object, template first. Executor objects the backend
+        One result per object, templates first. Executor objects the backend
         cannot create (the Argo Server has no API for them) are ``skipped``.
 
     Raises:
         ClusterError: If the server refuses a request.
     """
+    if name is not None and len(contexts) != 1:
+        raise ValueError(f"name: {name!r} can only name one template; give a single context kind")
     namespace = namespace or backend.namespace
-    template = template_manifest(namespaced=namespaced, namespace=namespace, name=name, settings=settings)
-    results = [apply(backend, template, namespace)]
+    results = [
+        apply(
+            backend,
+            template_manifest(
+                namespaced=namespaced, namespace=namespace, name=name, settings=settings, context=c
+            ),
+            namespace,
+        )
+        for c in contexts
+    ]
     if executor_service_account:
         for manifest in executor_manifests(namespace, executor_service_account):
             results.append(_apply_executor_object(backend, manifest, namespace))

@@ -15,7 +15,7 @@ from conftest import CLUSTER_TOKEN
 from contract_server import ContractServer, Fault
 
 from hera_imagebuild.cli.main import main
-from hera_imagebuild.client.published import TEMPLATE_NAME
+from hera_imagebuild.client.published import PVC_TEMPLATE_NAME, TEMPLATE_NAME
 from hera_imagebuild.cluster import Cluster, ConnectionSettings
 from hera_imagebuild.cluster.install import template_manifest
 
@@ -39,6 +39,7 @@ def test_contract_install_through_kubernetes_creates_template_and_executor_accou
     sent = [(r.method, r.path) for r in contract_server.requests]
     assert sent == [
         ("POST", CWT_PATH),
+        ("POST", CWT_PATH),
         ("POST", "/api/v1/namespaces/ci/serviceaccounts"),
         ("POST", "/api/v1/namespaces/ci/secrets"),
         ("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/ci/roles"),
@@ -46,6 +47,8 @@ def test_contract_install_through_kubernetes_creates_template_and_executor_accou
     ]
     assert {r.authorization for r in contract_server.requests} == {f"Bearer {CLUSTER_TOKEN.password}"}
     assert contract_server.requests[0].body == template_manifest()
+    assert contract_server.requests[1].body == template_manifest(context="pvc")
+    assert contract_server.requests[1].body["metadata"]["name"] == PVC_TEMPLATE_NAME
     role = contract_server.get_object("Role", "hera-imagebuild-executor", "ci")
     assert role is not None
     assert role["rules"] == [
@@ -55,6 +58,7 @@ def test_contract_install_through_kubernetes_creates_template_and_executor_accou
     assert token is not None
     assert token["type"] == "kubernetes.io/service-account-token"
     assert f"ClusterWorkflowTemplate {TEMPLATE_NAME} created" in out
+    assert f"ClusterWorkflowTemplate {PVC_TEMPLATE_NAME} created" in out
 
 
 def test_contract_reinstall_updates_with_the_current_resource_version_and_keeps_the_token_secret(
@@ -81,7 +85,9 @@ def test_contract_installing_the_next_version_leaves_the_current_one_untouched(
 ) -> None:
     current = contract_server.put_object(template_manifest())
     with Cluster(ConnectionSettings(kubeconfig=str(kube_env))) as cluster:
-        results = cluster.install(name="hera-imagebuild-v9-0-0", executor_service_account=None)
+        results = cluster.install(
+            name="hera-imagebuild-v9-0-0", contexts=["artifact"], executor_service_account=None
+        )
     assert [(r.action, r.name) for r in results] == [("created", "hera-imagebuild-v9-0-0")]
     assert all(TEMPLATE_NAME not in r.path for r in contract_server.requests)
     assert contract_server.get_object("ClusterWorkflowTemplate", TEMPLATE_NAME) == current
@@ -120,8 +126,11 @@ def test_contract_install_through_the_argo_server_wraps_the_template_and_updates
         ("POST", ARGO_CWT_PATH),
         ("GET", f"{ARGO_CWT_PATH}/{TEMPLATE_NAME}"),
         ("PUT", f"{ARGO_CWT_PATH}/{TEMPLATE_NAME}"),
+        ("POST", ARGO_CWT_PATH),
+        ("GET", f"{ARGO_CWT_PATH}/{PVC_TEMPLATE_NAME}"),
+        ("PUT", f"{ARGO_CWT_PATH}/{PVC_TEMPLATE_NAME}"),
     ]
-    assert contract_server.requests[-1].body["template"]["metadata"]["resourceVersion"]
+    assert contract_server.requests[2].body["template"]["metadata"]["resourceVersion"]
 
 
 def test_contract_dry_run_prints_everything_and_sends_nothing(
@@ -131,6 +140,7 @@ def test_contract_dry_run_prints_everything_and_sends_nothing(
     assert code == 0
     documents: list[dict[str, Any]] = list(yaml.safe_load_all(out))
     assert [d["kind"] for d in documents] == [
+        "ClusterWorkflowTemplate",
         "ClusterWorkflowTemplate",
         "ServiceAccount",
         "Secret",
