@@ -212,7 +212,7 @@ class RegistryClient:
         if self.access.docker_config.lookup(host) is None:
             hint = f"the docker config has no credentials for {host}"
         else:
-            hint = "the registry did not accept the docker config's credentials for this"
+            hint = "the docker config's credentials were refused or lack access to this repository"
         return RegistryError(
             f"{error.detail}; {hint}",
             kind=FailureKind.DETERMINISTIC,
