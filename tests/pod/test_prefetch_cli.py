@@ -171,3 +171,13 @@ def test_console_script_runs_the_step(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "Dockerfile").read_text().startswith("FROM scratch\nLABEL ")
+
+
+def test_no_source_at_all_is_a_deterministic_failure(capsys, tmp_path):
+    run = run_prefetch(capsys, tmp_path, "FROM registry.invalid/team/app:1\n", "--no-fallback")
+
+    assert run.code == EXIT_FAILED
+    assert run.last_line == (
+        "prefetch failed: no source could provide registry.invalid/team/app:1 for linux/amd64; tried: none "
+        "(no mirror is configured for registry.invalid and the fallback to it is off)"
+    )
