@@ -117,6 +117,10 @@ class ConnectionSettings:
             scheme, _, rest = server.partition("://")
             if scheme not in ("http", "https"):
                 raise ValueError(f"argo server: {server!r} has scheme {scheme!r}; expected http or https")
+            if not rest.strip("/") or any(ch.isspace() for ch in rest):
+                raise ValueError(
+                    f"argo server: {server!r} is not a URL such as https://argo.example.com:2746"
+                )
             url = f"{scheme}://{rest.rstrip('/')}"
         else:
             if not server or "/" in server or any(ch.isspace() for ch in server):
