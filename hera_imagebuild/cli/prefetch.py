@@ -19,7 +19,9 @@ from hera_imagebuild.common import contract
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from hera_imagebuild.pod.dockerfile import normalize_platform
 from hera_imagebuild.pod.dockerfile_lexer import DockerfileError
-from hera_imagebuild.pod.prefetch import PrefetchConfig, failure_message, prefetch, write_outputs
+from hera_imagebuild.pod.prefetch import prefetch
+from hera_imagebuild.pod.prefetch_report import failure_message, write_outputs
+from hera_imagebuild.pod.prefetch_result import PrefetchConfig
 from hera_imagebuild.pod.prefetch_sources import parse_mirror_flag, parse_mirrors, parse_target
 from hera_imagebuild.pod.progress import make_progress
 from hera_imagebuild.pod.registry.access import RegistryAccess

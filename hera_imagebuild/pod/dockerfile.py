@@ -246,7 +246,6 @@ class Dockerfile:
 
 @dataclass
 class _Parser:
-    text: str
     escape: str
     build_args: Mapping[str, str]
     platform: str
@@ -464,7 +463,7 @@ def parse_dockerfile(
                 f"build arg {name!r}: its value contains a line break, which an ARG default cannot carry"
             )
     escape, instructions = tokenize(text)
-    parser = _Parser(text, escape, build_args, platform)
+    parser = _Parser(escape, build_args, platform)
     parser.parse(instructions)
     declared = {arg.name for arg in parser.args}
     return Dockerfile(

@@ -4,28 +4,25 @@
 image concurrently (:mod:`~hera_imagebuild.pod.prefetch_probe`), pins each
 image to its platform manifest digest, copies the images into the cache
 registry when one is given, and works out the ``--registry-map`` that sends
-kaniko to the sources that answered. :func:`write_outputs` writes the files
-the build step and Argo read (:class:`~hera_imagebuild.common.contract.PrefetchOutputs`).
+kaniko to the sources that answered.
+:func:`~hera_imagebuild.pod.prefetch_report.write_outputs` writes the files the
+build step and Argo read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from hera_imagebuild.common.contract import PrefetchOutputs
-from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_TRANSIENT, FailureKind
-from hera_imagebuild.common.reference import ImageReference
 from hera_imagebuild.pod.dockerfile import BaseImage, Dockerfile, ImageKey, parse_dockerfile
-from hera_imagebuild.pod.prefetch_probe import ImageProbes, ProbeResult, probe_all, retry_within
+from hera_imagebuild.pod.prefetch_probe import probe_all, retry_within
+from hera_imagebuild.pod.prefetch_report import log_cache, log_image
+from hera_imagebuild.pod.prefetch_result import CacheCopy, ImageResult, PrefetchConfig, PrefetchResult
 from hera_imagebuild.pod.prefetch_sources import Source, registry_map, sources_for
 from hera_imagebuild.pod.progress import Progress
-from hera_imagebuild.pod.registry import RegistryAccess, RegistryClient, RegistryError, RetryPolicy
+from hera_imagebuild.pod.registry import RegistryClient, RegistryError, RetryPolicy
 from hera_imagebuild.pod.registry.copy import RegistrySource, copy_image, verify_served
 
 LABEL_CREATED = "org.opencontainers.image.created"
@@ -34,132 +31,6 @@ LABEL_BASE_DIGEST = "org.opencontainers.image.base.digest"
 
 COPY_ATTEMPTS = 3
 """Attempts per request while copying into the cache registry (Argo retries the whole step)."""
-
-
-@dataclass(frozen=True)
-class PrefetchConfig:
-    """Everything the prefetch step needs, validated (the CLI builds it from ``PrefetchArgs``).
-
-    Attributes:
-        dockerfile: Path of the Dockerfile.
-        build_args: Build arguments, as ``--build-arg`` would pass them.
-        labels: Labels for the target stage.
-        target: The stage to build (default: the last).
-        platform: The platform to build for, ``OS/ARCH[/VARIANT]``.
-        mirrors: Mirrors per registry (``docker.io`` for Docker Hub), in order.
-        fallback: Whether to use an image's own registry after its mirrors.
-        probe_timeout: Seconds each source may take to resolve an image, retries included.
-        cache_registry: Where to copy the base images so the build pulls locally.
-        access: Credentials and TLS settings.
-    """
-
-    dockerfile: Path
-    build_args: Mapping[str, str] = field(default_factory=dict)
-    labels: Mapping[str, str] = field(default_factory=dict)
-    target: str | None = None
-    platform: str = "linux/amd64"
-    mirrors: Mapping[str, list[Source]] = field(default_factory=dict)
-    fallback: bool = True
-    probe_timeout: float = 5.0
-    cache_registry: Source | None = None
-    access: RegistryAccess = field(default_factory=RegistryAccess)
-
-    def __post_init__(self) -> None:
-        if not self.probe_timeout > 0:
-            raise ValueError(f"--probe-timeout: {self.probe_timeout!r} must be a positive number of seconds")
-
-
-@dataclass(frozen=True)
-class CacheCopy:
-    """What happened to one image at the cache registry.
-
-    Attributes:
-        location: The image's repository on the cache registry.
-        outcome: ``present`` (already there), ``copied`` or ``failed``.
-        seconds: Time taken.
-        bytes_uploaded: Blob bytes sent.
-        error: What went wrong (``failed`` only).
-    """
-
-    location: ImageReference
-    outcome: str
-    seconds: float
-    bytes_uploaded: int = 0
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class ImageResult:
-    """One external base image (for one platform): the probes and where it ended up.
-
-    Attributes:
-        uses: Where the Dockerfile uses it.
-        probes: Every source tried, in order.
-        cache: The cache-registry copy, if a cache registry was given.
-    """
-
-    uses: tuple[BaseImage, ...]
-    probes: ImageProbes
-    cache: CacheCopy | None = None
-
-    @property
-    def image(self) -> ImageReference:
-        """The image as the Dockerfile names it, normalised."""
-        return self.probes.image
-
-    @property
-    def chosen(self) -> ProbeResult | None:
-        """The source that answered first in order, if any."""
-        return self.probes.chosen
-
-    @property
-    def digest(self) -> str | None:
-        """The platform manifest digest, if resolved."""
-        chosen = self.chosen
-        return chosen.resolved.digest if chosen and chosen.resolved else None
-
-    @property
-    def pinned(self) -> str | None:
-        """``registry/repository@sha256:...`` under the original registry name."""
-        return self.image.with_digest(self.digest).pinned() if self.digest else None
-
-
-@dataclass(frozen=True)
-class PrefetchResult:
-    """The outcome of :func:`prefetch`.
-
-    Attributes:
-        config: What was asked for.
-        dockerfile: The parsed Dockerfile.
-        images: One result per distinct (image, platform), in Dockerfile order.
-        registry_map: The value for kaniko's ``--registry-map``.
-        pinned_dockerfile: The Dockerfile to build (``None`` when an image has no source).
-        labels: The labels written into the pinned Dockerfile.
-        seconds: Wall time of the whole step.
-    """
-
-    config: PrefetchConfig
-    dockerfile: Dockerfile
-    images: tuple[ImageResult, ...]
-    registry_map: str
-    pinned_dockerfile: str | None
-    labels: Mapping[str, str]
-    seconds: float
-
-    @property
-    def failed(self) -> list[ImageResult]:
-        """Images no source could provide."""
-        return [result for result in self.images if result.chosen is None]
-
-    @property
-    def exit_code(self) -> int:
-        """0, or for a failed image :data:`EXIT_TRANSIENT` if a source failed transiently, else 1."""
-        failed = self.failed
-        if not failed:
-            return EXIT_OK
-        kinds = {r.kind for result in failed for r in result.probes.results}
-        # A failure with no source at all (fallback off, no mirror) is a configuration error.
-        return EXIT_TRANSIENT if FailureKind.TRANSIENT in kinds else EXIT_FAILED
 
 
 def _unique_images(uses: list[BaseImage]) -> dict[ImageKey, list[BaseImage]]:
@@ -273,14 +144,14 @@ async def prefetch(config: PrefetchConfig, progress: Progress) -> PrefetchResult
         probes = await probe_all(probe_client, wanted, timeout)
         results = [ImageResult(tuple(grouped[(p.image, p.platform)]), p) for p in probes]
         for result in results:
-            _report_image(progress, result)
+            log_image(progress, result)
         if config.cache_registry is not None and all(r.chosen for r in results):
             copies = await asyncio.gather(
                 *(_copy_to_cache(probe_client, copier, config, r, progress) for r in results)
             )
             results = [ImageResult(r.uses, r.probes, c) for r, c in zip(results, copies, strict=True)]
             for result in results:
-                _report_cache(progress, result)
+                log_cache(progress, result)
 
     digests = {(r.image, r.probes.platform): r.digest for r in results if r.digest}
     labels: dict[str, str] = {}
@@ -297,153 +168,3 @@ async def prefetch(config: PrefetchConfig, progress: Progress) -> PrefetchResult
         labels=labels,
         seconds=time.monotonic() - started,
     )
-
-
-def _ms(seconds: float) -> int:
-    return round(seconds * 1000)
-
-
-def _describe_source(source: Source) -> str:
-    return f"{source.role} {source}"
-
-
-def _report_image(progress: Progress, result: ImageResult) -> None:
-    name = f"{result.image} ({result.probes.platform})"
-    for probe in result.probes.results:
-        if probe.outcome == "failed":
-            progress.info(
-                f"{name}: {_describe_source(probe.source)} failed after {_ms(probe.seconds)} ms: "
-                f"{probe.error}"
-            )
-    chosen = result.chosen
-    if chosen is not None:
-        progress.info(
-            f"{name}: pinned to {result.digest} from {_describe_source(chosen.source)} "
-            f"in {_ms(chosen.seconds)} ms"
-        )
-
-
-def _report_cache(progress: Progress, result: ImageResult) -> None:
-    cache = result.cache
-    if cache is None:
-        return
-    if cache.outcome == "failed":
-        progress.info(
-            f"{result.image}: copy to cache registry {cache.location.name} failed ({cache.error}); "
-            "the build pulls from the source that answered instead"
-        )
-    else:
-        done = "already in" if cache.outcome == "present" else "copied to"
-        progress.info(
-            f"{result.image}: {done} the cache registry as {cache.location.name} in {_ms(cache.seconds)} ms"
-        )
-
-
-def failure_message(result: PrefetchResult) -> str:
-    """One line per image without a working source, naming every source tried and its error."""
-    lines = []
-    for image in result.failed:
-        tried = [
-            f"{_describe_source(p.source)} ({p.location}): {p.error} "
-            f"[{p.kind.value if p.kind else 'unknown'}]"
-            for p in image.probes.results
-        ]
-        if not tried:
-            tried = [
-                f"none (no mirror is configured for {image.image.registry} and the fallback to it is off)"
-            ]
-        lines.append(
-            f"no source could provide {image.image} for {image.probes.platform}; tried: " + "; ".join(tried)
-        )
-    return "\n".join(lines)
-
-
-def _source_entry(probe: ProbeResult) -> dict[str, object]:
-    return {
-        "source": str(probe.source),
-        "role": probe.source.role,
-        "reference": str(probe.location),
-        "outcome": probe.outcome,
-        "error": probe.error,
-        "kind": probe.kind.value if probe.kind else None,
-        "ms": _ms(probe.seconds),
-        "attempts": probe.attempts,
-    }
-
-
-def _image_entry(result: ImageResult) -> dict[str, object]:
-    chosen = result.chosen
-    entry: dict[str, object] = {
-        "original": str(result.image),
-        "written": sorted({use.written for use in result.uses}),
-        "lines": sorted({use.line for use in result.uses}),
-        "platform": result.probes.platform,
-        "pinned": result.pinned,
-        "digest": result.digest,
-        "index_digest": chosen.resolved.index_digest if chosen and chosen.resolved else None,
-        "source": str(chosen.source) if chosen else None,
-        "source_role": chosen.source.role if chosen else None,
-        "sources": [_source_entry(probe) for probe in result.probes.results],
-    }
-    if result.cache is not None:
-        entry["cache"] = {
-            "reference": str(result.cache.location.with_digest(result.digest)) if result.digest else None,
-            "outcome": result.cache.outcome,
-            "ms": _ms(result.cache.seconds),
-            "bytes_uploaded": result.cache.bytes_uploaded,
-            "error": result.cache.error,
-        }
-    return entry
-
-
-def report(result: PrefetchResult) -> dict[str, object]:
-    """The machine-readable report (``report.json``); it never holds a credential."""
-    config = result.config
-    return {
-        "ok": not result.failed,
-        "exit_code": result.exit_code,
-        "dockerfile": str(config.dockerfile),
-        "target": config.target,
-        "platform": config.platform,
-        "fallback": config.fallback,
-        "probe_timeout_seconds": config.probe_timeout,
-        "cache_registry": str(config.cache_registry) if config.cache_registry else None,
-        "seconds": round(result.seconds, 3),
-        "registry_map": result.registry_map,
-        "labels": dict(result.labels),
-        "unused_build_args": list(result.dockerfile.unused_build_args),
-        "images": [_image_entry(image) for image in result.images],
-        "error": failure_message(result) or None,
-    }
-
-
-def base_images(result: PrefetchResult) -> list[dict[str, object]]:
-    """``base-images.json``: original, pinned, source (and platform) per image."""
-    return [
-        {
-            "original": str(image.image),
-            "pinned": image.pinned,
-            "source": str(image.chosen.source) if image.chosen else None,
-            "platform": image.probes.platform,
-        }
-        for image in result.images
-    ]
-
-
-def write_outputs(result: PrefetchResult, output_dir: Path) -> None:
-    """Write the step's output files; on failure only ``report.json``.
-
-    Raises:
-        OSError: If the directory or a file cannot be written.
-    """
-    output_dir.mkdir(parents=True, exist_ok=True)
-
-    def write(name: str, text: str) -> None:
-        (output_dir / name).write_text(text, encoding="utf-8")
-
-    write(PrefetchOutputs.REPORT, json.dumps(report(result), indent=2) + "\n")
-    if result.pinned_dockerfile is None:
-        return
-    write(PrefetchOutputs.DOCKERFILE, result.pinned_dockerfile)
-    write(PrefetchOutputs.REGISTRY_MAP, result.registry_map)
-    write(PrefetchOutputs.BASE_IMAGES, json.dumps(base_images(result), indent=2) + "\n")
