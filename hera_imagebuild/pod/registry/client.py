@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -222,6 +222,9 @@ class RegistryClient:
             code=error.code or "UNAUTHORIZED",
         )
 
+    def _operation(self, repo: ImageReference, name: str, *scopes: str) -> _Operation:
+        return _Operation(self, repo, name, scopes or (pull_scope(repo.repository),))
+
     # -- manifests --------------------------------------------------------------
 
     async def get_manifest(self, repo: ImageReference, reference: str | None = None) -> Manifest:
@@ -237,67 +240,51 @@ class RegistryClient:
                 (or the registry's ``Docker-Content-Digest``) is transient.
         """
         reference = reference or repo.reference
-        host = repo.api_host
-        operation = f"get manifest {_describe(repo, reference)}"
+        op = self._operation(repo, f"get manifest {_describe(repo, reference)}")
 
         async def attempt() -> Manifest:
-            async with self._open(
-                "GET",
-                self.url(repo, f"manifests/{reference}"),
-                host=host,
-                scopes=[pull_scope(repo.repository)],
-                operation=operation,
-                headers={"Accept": MANIFEST_ACCEPT},
+            async with op.open(
+                "GET", f"manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT}
             ) as response:
                 if response.status_code != 200:
-                    raise await self._fail(response, operation=operation, host=host)
-                data = await _read_limited(response, MAX_MANIFEST_BYTES, operation=operation, host=host)
+                    raise await op.fail(response)
+                data = await _read_limited(response, MAX_MANIFEST_BYTES, op)
             try:
                 manifest = Manifest.parse(data, response.headers.get("content-type"))
             except ManifestError as exc:
-                raise RegistryError(
-                    str(exc), kind=FailureKind.DETERMINISTIC, operation=operation, host=host
-                ) from None
+                raise op.error(str(exc)) from None
             expected = (
                 reference
                 if reference.startswith("sha256:")
                 else response.headers.get("docker-content-digest")
             )
             if expected and expected.startswith("sha256:") and expected != manifest.digest:
-                raise RegistryError(
+                raise op.error(
                     f"received manifest has digest {manifest.digest}, expected {expected} "
                     "(truncated or altered)",
-                    kind=FailureKind.TRANSIENT,
-                    operation=operation,
-                    host=host,
+                    FailureKind.TRANSIENT,
                 )
             return manifest
 
-        return await self._run(operation, host, attempt)
+        return await op.run(attempt)
 
     async def manifest_digest(self, repo: ImageReference, reference: str | None = None) -> str | None:
         """The digest a registry reports for a tag or digest (HEAD); ``None`` if it has no such manifest."""
         reference = reference or repo.reference
-        host = repo.api_host
-        operation = f"check manifest {_describe(repo, reference)}"
+        op = self._operation(repo, f"check manifest {_describe(repo, reference)}")
 
         async def attempt() -> str | None:
-            async with self._open(
-                "HEAD",
-                self.url(repo, f"manifests/{reference}"),
-                host=host,
-                scopes=[pull_scope(repo.repository)],
-                operation=operation,
-                headers={"Accept": MANIFEST_ACCEPT},
+            async with op.open(
+                "HEAD", f"manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT}
             ) as response:
                 if response.status_code == 404:
                     return None
                 if response.status_code != 200:
-                    raise await self._fail(response, operation=operation, host=host)
+                    raise await op.fail(response)
                 reported: str | None = response.headers.get("docker-content-digest")
                 return reported
 
-        return await self._run(operation, host, attempt)
+        return await op.run(attempt)
 
     async def resolve(self, repo: ImageReference, platform: Platform) -> ResolvedImage:
         """Resolve ``repo``'s tag or digest to the manifest digest for ``platform``.
@@ -315,9 +302,7 @@ class RegistryClient:
         try:
             child = top.select(platform)
         except ManifestError as exc:
-            raise RegistryError(
-                str(exc), kind=FailureKind.DETERMINISTIC, operation=f"resolve {repo}", host=repo.api_host
-            ) from None
+            raise self._operation(repo, f"resolve {repo}").error(str(exc)) from None
         return ResolvedImage(child.digest, await self.get_manifest(repo, child.digest), top.digest)
 
     async def put_manifest(
@@ -330,31 +315,20 @@ class RegistryClient:
                 than the bytes have (deterministic).
         """
         reference = reference or manifest.digest
-        host = repo.api_host
-        operation = f"put manifest {_describe(repo, reference)}"
+        op = self._operation(repo, f"put manifest {_describe(repo, reference)}", push_scope(repo.repository))
 
         async def attempt() -> None:
-            async with self._open(
-                "PUT",
-                self.url(repo, f"manifests/{reference}"),
-                host=host,
-                scopes=[push_scope(repo.repository)],
-                operation=operation,
-                headers={"Content-Type": manifest.media_type},
-                content=manifest.data,
+            headers = {"Content-Type": manifest.media_type}
+            async with op.open(
+                "PUT", f"manifests/{reference}", headers=headers, content=manifest.data
             ) as response:
                 if response.status_code not in (200, 201):
-                    raise await self._fail(response, operation=operation, host=host)
+                    raise await op.fail(response)
                 reported = response.headers.get("docker-content-digest")
             if reported and reported != manifest.digest:
-                raise RegistryError(
-                    f"registry stored digest {reported}, the manifest's is {manifest.digest}",
-                    kind=FailureKind.DETERMINISTIC,
-                    operation=operation,
-                    host=host,
-                )
+                raise op.error(f"registry stored digest {reported}, the manifest's is {manifest.digest}")
 
-        await self._run(operation, host, attempt)
+        await op.run(attempt)
 
     # -- blobs ------------------------------------------------------------------
 
@@ -366,27 +340,19 @@ class RegistryClient:
             blob: The blob's descriptor.
             for_push: Ask for a push token (saves a token request when a push follows).
         """
-        host = repo.api_host
-        operation = f"check blob {blob.digest[:19]} in {repo.repository}"
         scope = push_scope(repo.repository) if for_push else pull_scope(repo.repository)
+        op = self._operation(repo, f"check blob {blob.digest[:19]} in {repo.repository}", scope)
 
         async def attempt() -> bool:
-            async with self._open(
-                "HEAD",
-                self.url(repo, f"blobs/{blob.digest}"),
-                host=host,
-                scopes=[scope],
-                operation=operation,
-                follow_redirects=True,
-            ) as response:
+            async with op.open("HEAD", f"blobs/{blob.digest}", follow_redirects=True) as response:
                 if response.status_code == 404:
                     return False
                 if response.status_code != 200:
-                    raise await self._fail(response, operation=operation, host=host)
+                    raise await op.fail(response)
                 length = response.headers.get("content-length")
                 return length is None or int(length) == blob.size
 
-        return await self._run(operation, host, attempt)
+        return await op.run(attempt)
 
     @asynccontextmanager
     async def open_blob(self, repo: ImageReference, blob: Descriptor) -> AsyncIterator[AsyncIterator[bytes]]:
@@ -398,24 +364,16 @@ class RegistryClient:
         Raises:
             RegistryError: On any failure; a short or corrupt body is transient.
         """
-        host = repo.api_host
-        operation = f"get blob {blob.digest[:19]} from {repo.repository}"
+        op = self._operation(repo, f"get blob {blob.digest[:19]} from {repo.repository}")
         try:
-            async with self._open(
-                "GET",
-                self.url(repo, f"blobs/{blob.digest}"),
-                host=host,
-                scopes=[pull_scope(repo.repository)],
-                operation=operation,
-                follow_redirects=True,
-            ) as response:
+            async with op.open("GET", f"blobs/{blob.digest}", follow_redirects=True) as response:
                 if response.status_code != 200:
-                    raise await self._fail(response, operation=operation, host=host)
-                yield _verified(response.aiter_bytes(_CHUNK), blob, operation=operation, host=host)
+                    raise await op.fail(response)
+                yield _verified(response.aiter_bytes(_CHUNK), blob, op)
         except RegistryError:
             raise
         except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-            raise error_from_exception(exc, operation=operation, host=host) from None
+            raise error_from_exception(exc, operation=op.name, host=op.host) from None
 
     async def mount_blob(self, repo: ImageReference, blob: Descriptor, source_repository: str) -> bool:
         """Ask the registry to link ``blob`` from another repository on the same registry.
@@ -423,32 +381,24 @@ class RegistryClient:
         Returns:
             ``True`` if mounted; ``False`` if the registry declined (then upload).
         """
-        host = repo.api_host
-        operation = f"mount blob {blob.digest[:19]} into {repo.repository}"
+        name = f"mount blob {blob.digest[:19]} into {repo.repository}"
+        op = self._operation(repo, name, push_scope(repo.repository), pull_scope(source_repository))
+        url = httpx.URL(self.url(repo, "blobs/uploads/")).copy_merge_params(
+            {"mount": blob.digest, "from": source_repository}
+        )
 
         async def attempt() -> bool:
-            url = httpx.URL(self.url(repo, "blobs/uploads/")).copy_merge_params(
-                {"mount": blob.digest, "from": source_repository}
-            )
-            scopes = [push_scope(repo.repository), pull_scope(source_repository)]
-            async with self._open("POST", url, host=host, scopes=scopes, operation=operation) as response:
+            async with op.open("POST", url) as response:
                 if response.status_code == 201:
                     return True
-                if response.status_code == 202:
-                    await self._cancel_upload(response, host=host, scopes=scopes, operation=operation)
-                    return False
-                raise await self._fail(response, operation=operation, host=host)
+                if response.status_code != 202:
+                    raise await op.fail(response)
+            if "location" in response.headers:  # declined, and an upload session opened instead: close it
+                async with op.open("DELETE", _location(response)):
+                    pass
+            return False
 
-        return await self._run(operation, host, attempt)
-
-    async def _cancel_upload(
-        self, started: httpx.Response, *, host: str, scopes: list[str], operation: str
-    ) -> None:
-        location = started.headers.get("location")
-        if location:
-            url = started.url.join(location)
-            async with self._open("DELETE", url, host=host, scopes=scopes, operation=operation):
-                pass
+        return await op.run(attempt)
 
     async def upload_blob(
         self,
@@ -474,73 +424,99 @@ class RegistryClient:
         Raises:
             RegistryError: On failure after the retries allowed.
         """
-        host = repo.api_host
-        operation = f"upload blob {blob.digest[:19]} to {repo.repository}"
-        scopes = [push_scope(repo.repository)]
+        name = f"upload blob {blob.digest[:19]} to {repo.repository}"
+        op = self._operation(repo, name, push_scope(repo.repository))
 
         async def attempt() -> None:
-            async with self._open(
-                "POST", self.url(repo, "blobs/uploads/"), host=host, scopes=scopes, operation=operation
-            ) as started:
+            async with op.open("POST", "blobs/uploads/") as started:
                 if started.status_code != 202 or "location" not in started.headers:
-                    raise await self._fail(started, operation=operation, host=host)
-                location = started.url.join(started.headers["location"])
+                    raise await op.fail(started)
+            location = _location(started)
             chunker = _Chunker(source(), on_bytes)
             sent = 0
-            size = chunk_size or max(blob.size, 1)
             while sent < blob.size:
-                length = min(size, blob.size - sent)
-                body = chunker.take(length)
+                length = min(chunk_size or blob.size, blob.size - sent)
                 headers = {
                     "Content-Type": "application/octet-stream",
                     "Content-Length": str(length),
                     "Content-Range": f"{sent}-{sent + length - 1}",
                 }
-                async with self._open(
-                    "PATCH",
-                    location,
-                    host=host,
-                    scopes=scopes,
-                    operation=operation,
-                    headers=headers,
-                    content=body,
+                async with op.open(
+                    "PATCH", location, headers=headers, content=chunker.take(length)
                 ) as response:
                     if response.status_code != 202:
-                        raise await self._fail(response, operation=operation, host=host)
-                    location = response.url.join(response.headers.get("location", str(location)))
+                        raise await op.fail(response)
+                location = _location(response, location)
                 sent += length
-            close_url = location.copy_merge_params({"digest": blob.digest})
-            async with self._open(
-                "PUT",
-                close_url,
-                host=host,
-                scopes=scopes,
-                operation=operation,
-                headers={"Content-Length": "0"},
-            ) as closed:
+            close = location.copy_merge_params({"digest": blob.digest})
+            async with op.open("PUT", close, headers={"Content-Length": "0"}) as closed:
                 if closed.status_code not in (201, 204):
-                    raise await self._fail(closed, operation=operation, host=host)
+                    raise await op.fail(closed)
 
-        await self._run(operation, host, attempt, timeout=self.policy.transfer_timeout(blob.size))
+        await op.run(attempt, timeout=self.policy.transfer_timeout(blob.size))
 
 
-async def _read_limited(response: httpx.Response, limit: int, *, operation: str, host: str) -> bytes:
+@dataclass(frozen=True)
+class _Operation:
+    """One public operation: its name in messages, the repository and the token scopes it needs."""
+
+    client: RegistryClient
+    repo: ImageReference
+    name: str
+    scopes: tuple[str, ...]
+
+    @property
+    def host(self) -> str:
+        return self.repo.api_host
+
+    def open(
+        self,
+        method: str,
+        target: str | httpx.URL,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | AsyncIterator[bytes] | None = None,
+        follow_redirects: bool = False,
+    ) -> AbstractAsyncContextManager[httpx.Response]:
+        """Send a request to ``target`` (a path below ``/v2/<repository>/``, or a full URL)."""
+        url = target if isinstance(target, httpx.URL) else self.client.url(self.repo, target)
+        return self.client._open(
+            method,
+            url,
+            host=self.host,
+            scopes=list(self.scopes),
+            operation=self.name,
+            headers=headers,
+            content=content,
+            follow_redirects=follow_redirects,
+        )
+
+    async def fail(self, response: httpx.Response) -> RegistryError:
+        return await self.client._fail(response, operation=self.name, host=self.host)
+
+    def error(self, detail: str, kind: FailureKind = FailureKind.DETERMINISTIC) -> RegistryError:
+        return RegistryError(detail, kind=kind, operation=self.name, host=self.host)
+
+    async def run(self, attempt: Callable[[], Awaitable[T]], *, timeout: float | None = None) -> T:
+        return await self.client._run(self.name, self.host, attempt, timeout=timeout)
+
+
+def _location(response: httpx.Response, default: httpx.URL | None = None) -> httpx.URL:
+    """The upload session URL a response points to (relative ``Location`` resolved)."""
+    location = response.headers.get("location")
+    return response.url.join(location) if location else (default or response.url)
+
+
+async def _read_limited(response: httpx.Response, limit: int, op: _Operation) -> bytes:
     data = bytearray()
     async for chunk in response.aiter_bytes():
         data.extend(chunk)
         if len(data) > limit:
-            raise RegistryError(
-                f"answer is larger than {limit} bytes",
-                kind=FailureKind.DETERMINISTIC,
-                operation=operation,
-                host=host,
-            )
+            raise op.error(f"answer is larger than {limit} bytes")
     return bytes(data)
 
 
-async def _verified(
-    chunks: AsyncIterator[bytes], blob: Descriptor, *, operation: str, host: str
-) -> AsyncIterator[bytes]:
+async def _verified(chunks: AsyncIterator[bytes], blob: Descriptor, op: _Operation) -> AsyncIterator[bytes]:
     digest = hashlib.sha256()
     size = 0
     async for chunk in chunks:
@@ -549,11 +525,9 @@ async def _verified(
         yield chunk
     actual = "sha256:" + digest.hexdigest()
     if size != blob.size or actual != blob.digest:
-        raise RegistryError(
+        raise op.error(
             f"received {size} of {blob.size} bytes with digest {actual[:19]}... (truncated or corrupt)",
-            kind=FailureKind.TRANSIENT,
-            operation=operation,
-            host=host,
+            FailureKind.TRANSIENT,
         )
 
 
