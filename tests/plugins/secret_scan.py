@@ -15,8 +15,8 @@ What is scanned:
 What is looked for: every password of the sandbox's test users, in clear, as
 ``user:password`` and as base64 ``auth`` (the docker config spelling), plus any
 HTTP ``Authorization`` header value and any JSON web token (the sandbox token
-issuer's bearer tokens are JWTs). A docker config file (a JSON object with
-``auths``) is where credentials belong and is not scanned.
+issuer's bearer tokens are JWTs). Files where credentials belong (docker
+configs, registry configs) are not scanned.
 
 Register it in ``tests/conftest.py``: ``pytest_plugins = ["plugins.secret_scan"]`` (``tests/`` is on
 ``sys.path`` because it holds the root conftest.py and is not a package).
@@ -32,6 +32,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import yaml
 
 from hera_imagebuild.sandbox import credentials as sandbox_credentials_module
 from hera_imagebuild.sandbox.credentials import Credentials
@@ -119,7 +120,7 @@ class SecretScanner:
         return text
 
     def find_in_file(self, path: Path) -> list[str]:
-        """Labels of the secrets in a text file; binary, huge and docker config files are skipped."""
+        """Labels of the secrets in a text file; binary, huge and credential-store files are skipped."""
         try:
             if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
                 return []
@@ -129,7 +130,7 @@ class SecretScanner:
         if b"\0" in data[:8192]:
             return []
         text = data.decode("utf-8", errors="replace")
-        if _is_docker_config(text):
+        if _is_credential_store(path, text):
             return []
         self.files_scanned += 1
         return self.find(text)
@@ -147,14 +148,26 @@ class SecretScanner:
                 yield path, labels
 
 
-def _is_docker_config(text: str) -> bool:
-    if '"auths"' not in text:
+def _is_credential_store(path: Path, text: str) -> bool:
+    """Whether a file is where credentials belong: a docker config, or a registry's own config.
+
+    A docker ``config.json`` (top-level ``auths``) holds registry logins; a
+    ``docker-registry`` config (top-level ``storage`` and ``http``) holds the
+    upstream login of a pull-through cache. Both are written on purpose; a leak
+    is a secret anywhere else.
+    """
+    if '"auths"' not in text and "storage" not in text:
         return False
     try:
         document = json.loads(text)
     except ValueError:
+        try:
+            document = yaml.safe_load(text) if path.suffix in (".yml", ".yaml") else None
+        except yaml.YAMLError:
+            return False
+    if not isinstance(document, dict):
         return False
-    return isinstance(document, dict) and "auths" in document
+    return "auths" in document or {"storage", "http"} <= document.keys()
 
 
 class SecretScanPlugin:

@@ -62,6 +62,11 @@ def test_docker_config_is_where_credentials_belong(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"auths": {"127.0.0.1:5000": {"auth": LEAKY.auth}}}))
 
 
+def test_registry_config_is_where_credentials_belong(tmp_path):
+    config = {"version": 0.1, "storage": {}, "http": {}, "proxy": {"password": LEAKY.password}}
+    (tmp_path / "config.yml").write_text(json.dumps(config))
+
+
 def test_session_fixture_leak(session_log):
     assert session_log.exists()
 
@@ -135,10 +140,11 @@ def test_a_session_fixture_leak_names_the_file_and_fails_the_run(
     assert "session-registry" in line
 
 
-def test_clean_tests_and_docker_configs_pass(
+def test_clean_tests_and_credential_stores_pass(
     nested_run: tuple[subprocess.CompletedProcess[str], str, str],
 ) -> None:
     output = _output(nested_run)
     assert "PASSED test_leaky.py::test_clean" in output
     assert "PASSED test_leaky.py::test_docker_config_is_where_credentials_belong" in output
+    assert "PASSED test_leaky.py::test_registry_config_is_where_credentials_belong" in output
     assert "redacted by secret_scan" in output
