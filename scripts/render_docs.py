@@ -26,6 +26,10 @@ from typing import Any
 from hera_imagebuild.sandbox import matrix
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))  # the checkout's benchmarks package (not installed)
+
+from benchmarks.harness import format_seconds as seconds  # noqa: E402
+
 ARTIFACTS = REPO_ROOT / ".artifacts"
 DOCS = REPO_ROOT / "docs"
 
@@ -59,17 +63,6 @@ def code(text: object) -> str:
     """``text`` verbatim in a table cell: HTML-escaped, pipes and newlines made table-safe."""
     escaped = html.escape(str(text)).replace("|", "&#124;").replace("\n", "<br>")
     return f"<code>{escaped}</code>" if escaped else "<em>(empty)</em>"
-
-
-def seconds(value: float) -> str:
-    """A duration as the tables show it."""
-    if value >= 100:
-        return f"{value:.0f} s"
-    if value >= 1:
-        return f"{value:.2f} s"
-    if value >= 0.01:
-        return f"{value * 1000:.0f} ms"
-    return f"{value * 1000:.1f} ms"
 
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
