@@ -330,3 +330,14 @@ def test_elapsed_time_is_reported_per_source(origin, capsys, tmp_path):
         f"{host}/base/b:1 (linux/amd64): pinned to {origin.digest('base/b')} from origin {host} in "
         in run.err
     )
+
+
+def test_index_without_the_platform_is_a_deterministic_failure(origin, capsys, tmp_path):
+    host = origin.registry.host
+    run = run_prefetch(
+        capsys, tmp_path, f"FROM {host}/base/multi:1\n", "--platform=linux/s390x", *insecure(host)
+    )
+
+    assert run.code == 1
+    assert "has no manifest for linux/s390x (it has: linux/amd64, linux/arm64)" in run.last_line
+    assert "[deterministic]" in run.last_line
