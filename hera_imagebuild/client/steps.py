@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hera.workflows import Artifact, Container, EmptyDirVolume, Env, Parameter, RawArtifact, SecretVolume
+from hera.workflows import (
+    Artifact,
+    Container,
+    EmptyDirVolume,
+    Env,
+    Parameter,
+    RawArtifact,
+    RetryStrategy,
+    SecretVolume,
+)
 from hera.workflows import models as m
 
 from hera_imagebuild.client import params as p
@@ -62,24 +71,6 @@ def _proxy_env() -> list[Env]:
     return env
 
 
-def _common_env() -> list[Env]:
-    return [*_proxy_env(), Env(name="DOCKER_CONFIG", value=DOCKER_CONFIG_DIR)]
-
-
-def _common_volumes() -> list[m.Volume | SecretVolume | EmptyDirVolume]:
-    # The docker config is optional: a missing Secret means anonymous registry access.
-    return [
-        SecretVolume(
-            name=_DOCKER_CONFIG_VOLUME,
-            secret_name=_in(p.DOCKER_CONFIG_SECRET),
-            optional=True,
-            items=[m.KeyToPath(key=".dockerconfigjson", path="config.json")],
-            mount_path=DOCKER_CONFIG_DIR,
-        ),
-        EmptyDirVolume(name="outputs", mount_path=OUTPUT_DIR),
-    ]
-
-
 def _context_inputs(context_kind: str) -> list[Parameter | Artifact]:
     if context_kind == "pvc":
         return [Parameter(name=p.CONTEXT_PVC), Parameter(name=p.CONTEXT_SUB_PATH)]
@@ -109,24 +100,6 @@ def _handoff_volume(read_only: bool) -> tuple[list[m.Volume], list[m.VolumeMount
     return [volume], [mount]
 
 
-def _pod_options(settings: BuildSettings, options: StepOptions) -> dict[str, object]:
-    """Pod settings shared by the three steps: scheduling, deadline, service account, resources."""
-    executor = (
-        m.ExecutorConfig(service_account_name=settings.executor_service_account)
-        if settings.executor_service_account
-        else None
-    )
-    return {
-        "node_selector": dict(settings.node_selector) or None,
-        "tolerations": list(settings.tolerations) or None,
-        "active_deadline_seconds": options.timeout_seconds,
-        "automount_service_account_token": settings.automount_service_account_token,
-        "executor": executor,
-        "resources": options.resources(),
-        "termination_message_policy": "FallbackToLogsOnError",
-    }
-
-
 _RUNTIME_SECURITY = m.SecurityContext(
     privileged=False,
     allow_privilege_escalation=False,
@@ -135,6 +108,70 @@ _RUNTIME_SECURITY = m.SecurityContext(
 # kaniko must run as root to unpack base images and run RUN lines, but needs no
 # privilege: it is never privileged and never gets more than the default capabilities.
 _KANIKO_SECURITY = m.SecurityContext(privileged=False)
+
+_POD_PARAMETERS = (p.HTTP_PROXY, p.HTTPS_PROXY, p.NO_PROXY, p.DOCKER_CONFIG_SECRET)
+"""Parameters every step's pod spec uses (env and the docker config volume)."""
+
+Volumes = list[m.Volume | SecretVolume | EmptyDirVolume]
+
+
+def _parameters(*names: str) -> list[Parameter | Artifact]:
+    return [Parameter(name=name) for name in (*names, *_POD_PARAMETERS)]
+
+
+def _output_file(name: str, file_name: str) -> Parameter:
+    return Parameter(name=name, value_from=m.ValueFrom(path=f"{OUTPUT_DIR}/{file_name}"))
+
+
+def _step(
+    name: str,
+    settings: BuildSettings,
+    options: StepOptions,
+    *,
+    image: str,
+    command: str,
+    args: list[str],
+    inputs: list[Parameter | Artifact],
+    outputs: list[Parameter | Artifact],
+    volumes: Volumes,
+    mounts: list[m.VolumeMount],
+    retry: RetryStrategy,
+    security: m.SecurityContext,
+    env: list[Env] | None = None,
+) -> Container:
+    """One step's pod template; what all three share is decided here."""
+    executor = settings.executor_service_account
+    return Container(
+        name=name,
+        image=_in(image),
+        command=[command],
+        args=args,
+        env=[*_proxy_env(), Env(name="DOCKER_CONFIG", value=DOCKER_CONFIG_DIR), *(env or [])],
+        inputs=[*inputs, Parameter(name=image)],
+        outputs=outputs,
+        # The docker config is optional: a missing Secret means anonymous registry access.
+        volumes=[
+            SecretVolume(
+                name=_DOCKER_CONFIG_VOLUME,
+                secret_name=_in(p.DOCKER_CONFIG_SECRET),
+                optional=True,
+                items=[m.KeyToPath(key=".dockerconfigjson", path="config.json")],
+                mount_path=DOCKER_CONFIG_DIR,
+            ),
+            EmptyDirVolume(name="outputs", mount_path=OUTPUT_DIR),
+            *volumes,
+        ],
+        volume_mounts=mounts or None,
+        retry_strategy=retry,
+        security_context=security,
+        node_selector=dict(settings.node_selector) or None,
+        tolerations=list(settings.tolerations) or None,
+        active_deadline_seconds=options.timeout_seconds,
+        automount_service_account_token=settings.automount_service_account_token,
+        executor=m.ExecutorConfig(service_account_name=executor) if executor else None,
+        resources=options.resources(),
+        termination_message_policy="FallbackToLogsOnError",
+    )
 
 
 def prefetch_template(name: str, settings: BuildSettings, *, context_kind: str) -> Container:
@@ -151,39 +188,34 @@ def prefetch_template(name: str, settings: BuildSettings, *, context_kind: str) 
         json_values={"build_args": _in(p.BUILD_ARGS), "labels": _in(p.LABELS), "mirrors": _in(p.MIRRORS)}
     )
     volumes, mounts = _context_volume(context_kind)
-    inputs: list[Parameter | Artifact] = [
-        Parameter(name=n)
-        for n in (
-            p.DOCKERFILE,
-            p.BUILD_ARGS,
-            p.TARGET,
-            p.LABELS,
-            p.PLATFORM,
-            p.MIRRORS,
-            p.FALLBACK,
-            p.PROBE_TIMEOUT,
-            p.BASE_IMAGE_CACHE,
-            *_POD_PARAMETERS,
-            p.RUNTIME_IMAGE,
-        )
-    ]
-    return Container(
-        name=name,
-        image=_in(p.RUNTIME_IMAGE),
-        command=["hera-imagebuild"],
+    inputs = _parameters(
+        p.DOCKERFILE,
+        p.BUILD_ARGS,
+        p.TARGET,
+        p.LABELS,
+        p.PLATFORM,
+        p.MIRRORS,
+        p.FALLBACK,
+        p.PROBE_TIMEOUT,
+        p.BASE_IMAGE_CACHE,
+    )
+    return _step(
+        name,
+        settings,
+        settings.prefetch,
+        image=p.RUNTIME_IMAGE,
+        command="hera-imagebuild",
         args=argv,
-        env=_common_env(),
         inputs=inputs + _context_inputs(context_kind),
         outputs=[
             _output_file(p.PINNED_DOCKERFILE, PrefetchOutputs.DOCKERFILE),
             _output_file(p.REGISTRY_MAP, PrefetchOutputs.REGISTRY_MAP),
             _output_file(BASE_IMAGES, PrefetchOutputs.BASE_IMAGES),
         ],
-        volumes=[*_common_volumes(), *volumes],
-        volume_mounts=mounts or None,
-        retry_strategy=step_retry(settings.prefetch.retry),
-        security_context=_RUNTIME_SECURITY,
-        **_pod_options(settings, settings.prefetch),  # type: ignore[arg-type]
+        volumes=list(volumes),
+        mounts=mounts,
+        retry=step_retry(settings.prefetch.retry),
+        security=_RUNTIME_SECURITY,
     )
 
 
@@ -221,22 +253,18 @@ def kaniko_args(settings: BuildSettings) -> list[str]:
 
 def build_template(name: str, settings: BuildSettings, *, context_kind: str) -> Container:
     """The kaniko step: build from the pinned Dockerfile into an OCI layout, without pushing."""
-    volumes, mounts = _context_volume(context_kind)
-    inputs: list[Parameter | Artifact] = [
-        Parameter(name=n)
-        for n in (
-            p.PINNED_DOCKERFILE,
-            p.REGISTRY_MAP,
-            p.FALLBACK,
-            p.PLATFORM,
-            p.TARGET,
-            p.CACHE,
-            p.CACHE_REPO,
-            p.DISABLE_HTTP2,
-            *_POD_PARAMETERS,
-            p.EXECUTOR_IMAGE,
-        )
-    ]
+    context_volumes, mounts = _context_volume(context_kind)
+    volumes: Volumes = list(context_volumes)
+    inputs = _parameters(
+        p.PINNED_DOCKERFILE,
+        p.REGISTRY_MAP,
+        p.FALLBACK,
+        p.PLATFORM,
+        p.TARGET,
+        p.CACHE,
+        p.CACHE_REPO,
+        p.DISABLE_HTTP2,
+    )
     inputs.append(
         RawArtifact(name="pinned-dockerfile", path=PINNED_DOCKERFILE, data=_in(p.PINNED_DOCKERFILE))
     )
@@ -244,27 +272,28 @@ def build_template(name: str, settings: BuildSettings, *, context_kind: str) -> 
     if isinstance(settings.handoff, PvcHandoff):
         inputs += [Parameter(name=p.HANDOFF_PVC), Parameter(name=p.HANDOFF_SUB_PATH)]
         handoff_volumes, handoff_mounts = _handoff_volume(read_only=False)
-        volumes, mounts = volumes + handoff_volumes, mounts + handoff_mounts
-        image_volume: list[EmptyDirVolume] = []
+        volumes += handoff_volumes
+        mounts += handoff_mounts
     else:
         # Layers are gzip already: a second compression costs CPU and saves nothing.
         archive = m.ArchiveStrategy(tar=m.TarStrategy(compression_level=0))
         outputs.append(Artifact(name=IMAGE_ARTIFACT, path=IMAGE_LAYOUT_DIR, archive=archive))
         # A mounted directory is outside kaniko's snapshots, so the layout never lands in the image.
-        image_volume = [EmptyDirVolume(name="image", mount_path=IMAGE_LAYOUT_DIR)]
-    return Container(
-        name=name,
-        image=_in(p.EXECUTOR_IMAGE),
-        command=["/kaniko/executor"],
+        volumes.insert(0, EmptyDirVolume(name="image", mount_path=IMAGE_LAYOUT_DIR))
+    return _step(
+        name,
+        settings,
+        settings.build,
+        image=p.EXECUTOR_IMAGE,
+        command="/kaniko/executor",
         args=kaniko_args(settings),
-        env=[*_common_env(), Env(name="FF_KANIKO_DISABLE_HTTP2", value=_in(p.DISABLE_HTTP2))],
+        env=[Env(name="FF_KANIKO_DISABLE_HTTP2", value=_in(p.DISABLE_HTTP2))],
         inputs=inputs + _context_inputs(context_kind),
         outputs=outputs,
-        volumes=[*_common_volumes(), *image_volume, *volumes],
-        volume_mounts=mounts or None,
-        retry_strategy=build_retry(settings.build.retry),
-        security_context=_KANIKO_SECURITY,
-        **_pod_options(settings, settings.build),  # type: ignore[arg-type]
+        volumes=volumes,
+        mounts=mounts,
+        retry=build_retry(settings.build.retry),
+        security=_KANIKO_SECURITY,
     )
 
 
@@ -278,42 +307,33 @@ def push_template(name: str, settings: BuildSettings) -> Container:
         # Leave the pod a minute to report before its deadline ends it.
         timeout=float(max(timeout - 60, 60)) if timeout else PushArgs.timeout,
     ).to_argv(json_values={"destinations": _in(p.DESTINATIONS)})
-    inputs: list[Parameter | Artifact] = [
-        Parameter(name=n) for n in (p.DESTINATIONS, p.OUT_DIGEST, *_POD_PARAMETERS, p.RUNTIME_IMAGE)
-    ]
-    volumes: list[m.Volume] = []
+    inputs = _parameters(p.DESTINATIONS, p.OUT_DIGEST)
+    volumes: Volumes = []
     mounts: list[m.VolumeMount] = []
     if isinstance(settings.handoff, PvcHandoff):
         inputs += [Parameter(name=p.HANDOFF_PVC), Parameter(name=p.HANDOFF_SUB_PATH)]
-        volumes, mounts = _handoff_volume(read_only=True)
+        handoff_volumes, mounts = _handoff_volume(read_only=True)
+        volumes += handoff_volumes
     else:
         inputs.append(Artifact(name=IMAGE_ARTIFACT, path=IMAGE_LAYOUT_DIR))
-    return Container(
-        name=name,
-        image=_in(p.RUNTIME_IMAGE),
-        command=["hera-imagebuild"],
+    return _step(
+        name,
+        settings,
+        settings.push,
+        image=p.RUNTIME_IMAGE,
+        command="hera-imagebuild",
         args=argv,
-        env=_common_env(),
         inputs=inputs,
         outputs=[
             _output_file(p.OUT_DIGEST, PushOutputs.DIGEST),
             _output_file(p.OUT_IMAGE_REF, PushOutputs.IMAGE_REF),
             _output_file(p.OUT_IMAGE_REFS, PushOutputs.IMAGE_REFS),
         ],
-        volumes=[*_common_volumes(), *volumes],
-        volume_mounts=mounts or None,
-        retry_strategy=step_retry(settings.push.retry),
-        security_context=_RUNTIME_SECURITY,
-        **_pod_options(settings, settings.push),  # type: ignore[arg-type]
+        volumes=volumes,
+        mounts=mounts,
+        retry=step_retry(settings.push.retry),
+        security=_RUNTIME_SECURITY,
     )
-
-
-_POD_PARAMETERS = (p.HTTP_PROXY, p.HTTPS_PROXY, p.NO_PROXY, p.DOCKER_CONFIG_SECRET)
-"""Parameters every step's pod spec uses (env and the docker config volume)."""
-
-
-def _output_file(name: str, file_name: str) -> Parameter:
-    return Parameter(name=name, value_from=m.ValueFrom(path=f"{OUTPUT_DIR}/{file_name}"))
 
 
 def step_templates(prefix: str, settings: BuildSettings, *, context_kind: str) -> StepTemplates:

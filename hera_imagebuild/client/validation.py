@@ -43,39 +43,39 @@ def printable(field: str, value: str, *, multiline: bool = False) -> str:
     return value
 
 
+def matching(
+    field: str, value: object, pattern: re.Pattern[str], expected: str, *, max_length: int = 0
+) -> str:
+    """``value`` if it is a string that ``pattern`` matches in full (and fits ``max_length``, if given)."""
+    too_long = max_length and isinstance(value, str) and len(value) > max_length
+    if not isinstance(value, str) or too_long or not pattern.fullmatch(value):
+        raise invalid(field, value, expected)
+    return value
+
+
 def dns_subdomain(field: str, value: str) -> str:
     """A Kubernetes object name (Secret, PVC, service account): DNS-1123 subdomain."""
-    if not isinstance(value, str) or len(value) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(value):
-        raise invalid(
-            field, value, "a Kubernetes name: lower-case letters, digits, '-' and '.', at most 253 characters"
-        )
-    return value
+    expected = "a Kubernetes name: lower-case letters, digits, '-' and '.', at most 253 characters"
+    return matching(field, value, _DNS1123_SUBDOMAIN, expected, max_length=253)
 
 
 def dns_label(field: str, value: str, *, max_length: int = 63) -> str:
     """A DNS-1123 label (template and task names)."""
-    if not isinstance(value, str) or len(value) > max_length or not _DNS1123_LABEL.fullmatch(value):
-        raise invalid(
-            field,
-            value,
-            f"a DNS-1123 label: lower-case letters, digits and '-', at most {max_length} characters, "
-            "starting and ending with a letter or digit",
-        )
-    return value
+    expected = (
+        f"a DNS-1123 label: lower-case letters, digits and '-', at most {max_length} characters, "
+        "starting and ending with a letter or digit"
+    )
+    return matching(field, value, _DNS1123_LABEL, expected, max_length=max_length)
 
 
 def quantity(field: str, value: str) -> str:
     """A Kubernetes resource quantity such as ``500m``, ``2``, ``4Gi``."""
-    if not isinstance(value, str) or not _QUANTITY.fullmatch(value):
-        raise invalid(field, value, "a Kubernetes quantity such as '500m', '2', '512Mi' or '4Gi'")
-    return value
+    return matching(field, value, _QUANTITY, "a Kubernetes quantity such as '500m', '2', '512Mi' or '4Gi'")
 
 
 def duration(field: str, value: str) -> str:
     """An Argo backoff duration: seconds (``"30"``) or a Go duration (``"1m30s"``)."""
-    if not isinstance(value, str) or not _DURATION.fullmatch(value):
-        raise invalid(field, value, "a duration such as '30', '10s', '2m' or '1h30m'")
-    return value
+    return matching(field, value, _DURATION, "a duration such as '30', '10s', '2m' or '1h30m'")
 
 
 def positive_int(field: str, value: int, *, minimum: int = 1) -> int:
@@ -90,36 +90,45 @@ def build_arg_name(field: str, name: str) -> str:
 
     Docker substitutes ``$NAME`` in a Dockerfile only for names of this form.
     """
-    if not isinstance(name, str) or not _SHELL_NAME.fullmatch(name):
-        raise invalid(
-            field, name, "a name of letters, digits and '_' not starting with a digit, like 'CUDA_VERSION'"
-        )
-    return name
+    expected = "a name of letters, digits and '_' not starting with a digit, like 'CUDA_VERSION'"
+    return matching(field, name, _SHELL_NAME, expected)
 
 
 def label_key(field: str, key: str) -> str:
     """An image label key such as ``org.opencontainers.image.source`` or ``team``."""
-    if not isinstance(key, str) or not _LABEL_KEY.fullmatch(key):
-        raise invalid(
-            field, key, "a label key of letters, digits, '.', '-', '_' and '/', such as 'com.example.team'"
-        )
-    return key
+    expected = "a label key of letters, digits, '.', '-', '_' and '/', such as 'com.example.team'"
+    return matching(field, key, _LABEL_KEY, expected)
+
+
+def label_value(field: str, value: str) -> str:
+    """A Kubernetes label value (node selectors): at most 63 letters, digits, '-', '_', '.'."""
+    expected = "a Kubernetes label value: at most 63 letters, digits, '-', '_' and '.'"
+    return matching(field, value, _LABEL_VALUE, expected, max_length=63)
 
 
 def stage_name(field: str, value: str) -> str:
     """A Dockerfile stage name (``FROM ... AS name``), or empty for the last stage."""
-    if value and not _STAGE_NAME.fullmatch(value):
-        raise invalid(
-            field, value, "a stage name from 'FROM ... AS <name>' (letters, digits, '_', '.', '-'), or ''"
-        )
-    return value
+    if value == "":
+        return value
+    expected = "a stage name from 'FROM ... AS <name>' (letters, digits, '_', '.', '-'), or ''"
+    return matching(field, value, _STAGE_NAME, expected)
 
 
 def platform(field: str, value: str) -> str:
     """``os/arch[/variant]``, such as ``linux/amd64`` or ``linux/arm64/v8``."""
-    if not isinstance(value, str) or not _PLATFORM.fullmatch(value):
-        raise invalid(field, value, "OS/ARCH[/VARIANT] such as 'linux/amd64' or 'linux/arm64/v8'")
-    return value
+    return matching(field, value, _PLATFORM, "OS/ARCH[/VARIANT] such as 'linux/amd64' or 'linux/arm64/v8'")
+
+
+def url(field: str, value: str) -> str:
+    """Only characters a URL may hold (RFC 3986): no spaces, quotes, backticks or control characters."""
+    expected = "a URL of the characters RFC 3986 allows (no spaces, quotes or backticks)"
+    return matching(field, value, _URL_CHARS, expected)
+
+
+def argo_reference(field: str, value: str) -> str:
+    """An Argo artifact reference such as ``{{tasks.fetch.outputs.artifacts.src}}``."""
+    expected = "an artifact reference such as '{{tasks.fetch.outputs.artifacts.source}}'"
+    return matching(field, value, _ARGO_REFERENCE, expected)
 
 
 def relative_path(field: str, value: str, *, allow_empty: bool = False) -> str:
@@ -204,32 +213,6 @@ def no_proxy(field: str, value: str) -> str:
     items = [item.strip() for item in value.split(",")] if value else []
     if any(not _NO_PROXY_ITEM.fullmatch(item) for item in items):
         raise invalid(field, value, "a comma-separated list of hosts, '.domains', IPs or CIDRs, or ''")
-    return value
-
-
-def label_value(field: str, value: str) -> str:
-    """A Kubernetes label value (node selectors): at most 63 letters, digits, '-', '_', '.'."""
-    if not isinstance(value, str) or len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
-        raise invalid(field, value, "a Kubernetes label value: at most 63 letters, digits, '-', '_' and '.'")
-    return value
-
-
-def url(field: str, value: str) -> str:
-    """Only characters a URL may hold (RFC 3986): no spaces, quotes, backticks or control characters."""
-    printable(field, value)
-    if not _URL_CHARS.fullmatch(value):
-        raise invalid(
-            field, value, "a URL of the characters RFC 3986 allows (no spaces, quotes or backticks)"
-        )
-    return value
-
-
-def argo_reference(field: str, value: str) -> str:
-    """An Argo artifact reference such as ``{{tasks.fetch.outputs.artifacts.src}}``."""
-    if not isinstance(value, str) or not _ARGO_REFERENCE.fullmatch(value):
-        raise invalid(
-            field, value, "an artifact reference such as '{{tasks.fetch.outputs.artifacts.source}}'"
-        )
     return value
 
 
