@@ -5,9 +5,12 @@ Render: python examples/train_pipeline.py > examples/train_pipeline.yaml
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hera.workflows import DAG, Parameter, Workflow
 from ml_steps import evaluate, preprocess, train
 
+from hera_imagebuild.client.dag import BuildHandle
 from hera_imagebuild.client.inline import ImageBuild
 from hera_imagebuild.client.spec import BuildSpec, GitContext, LayerCache
 
@@ -25,25 +28,34 @@ TRAINER_SPEC = BuildSpec(
 
 trainer_image = ImageBuild(name="trainer-image", spec=TRAINER_SPEC)
 
-with (
-    Workflow(
-        generate_name="fraud-train-",
-        entrypoint="pipeline",
-        arguments=[Parameter(name="dataset", value="s3://example-ml-data/fraud/2026-11/")],
-    ) as w,
-    DAG(name="pipeline"),
-):
-    image = trainer_image()
-    features = preprocess(arguments={"image": image.image_ref, "dataset": "{{workflow.parameters.dataset}}"})
-    model = train(arguments={"image": image.image_ref, "features": features.get_artifact("features")})
-    scores = evaluate(
-        arguments={
-            "image": image.image_ref,
-            "model": model.get_artifact("model"),
-            "features": features.get_artifact("features"),
-        }
-    )
-    image >> features >> model >> scores
+
+def training_workflow(build_image: Callable[[], BuildHandle]) -> Workflow:
+    """Build the trainer image, then preprocess, train and evaluate with exactly that image."""
+    with (
+        Workflow(
+            generate_name="fraud-train-",
+            entrypoint="pipeline",
+            arguments=[Parameter(name="dataset", value="s3://example-ml-data/fraud/2026-11/")],
+        ) as workflow,
+        DAG(name="pipeline"),
+    ):
+        image = build_image()
+        features = preprocess(
+            arguments={"image": image.image_ref, "dataset": "{{workflow.parameters.dataset}}"}
+        )
+        model = train(arguments={"image": image.image_ref, "features": features.get_artifact("features")})
+        scores = evaluate(
+            arguments={
+                "image": image.image_ref,
+                "model": model.get_artifact("model"),
+                "features": features.get_artifact("features"),
+            }
+        )
+        image >> features >> model >> scores
+    return workflow
+
+
+w = training_workflow(trainer_image)
 
 if __name__ == "__main__":
     print(w.to_yaml(), end="")

@@ -9,31 +9,11 @@ Render: python examples/train_pipeline_templateref.py > examples/train_pipeline_
 
 from __future__ import annotations
 
-from hera.workflows import DAG, Parameter, Workflow
-from ml_steps import evaluate, preprocess, train
-from train_pipeline import TRAINER_SPEC
+from train_pipeline import TRAINER_SPEC, training_workflow
 
 from hera_imagebuild.client.published import build_from_template
 
-with (
-    Workflow(
-        generate_name="fraud-train-",
-        entrypoint="pipeline",
-        arguments=[Parameter(name="dataset", value="s3://example-ml-data/fraud/2026-11/")],
-    ) as w,
-    DAG(name="pipeline"),
-):
-    image = build_from_template(TRAINER_SPEC, name="trainer-image")
-    features = preprocess(arguments={"image": image.image_ref, "dataset": "{{workflow.parameters.dataset}}"})
-    model = train(arguments={"image": image.image_ref, "features": features.get_artifact("features")})
-    scores = evaluate(
-        arguments={
-            "image": image.image_ref,
-            "model": model.get_artifact("model"),
-            "features": features.get_artifact("features"),
-        }
-    )
-    image >> features >> model >> scores
+w = training_workflow(lambda: build_from_template(TRAINER_SPEC, name="trainer-image"))
 
 if __name__ == "__main__":
     print(w.to_yaml(), end="")
