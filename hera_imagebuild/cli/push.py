@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 
+from hera_imagebuild.cli.step_options import merged_list, registry_access
 from hera_imagebuild.common import contract
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from hera_imagebuild.common.reference import ImageReference, ReferenceError, parse_reference
 from hera_imagebuild.pod.oci_layout import OciLayout, OciLayoutError
 from hera_imagebuild.pod.progress import make_progress
 from hera_imagebuild.pod.push import DigestMismatchError, PushFailure, push_image, push_policy, write_outputs
-from hera_imagebuild.pod.registry.access import RegistryAccess
 from hera_imagebuild.pod.registry.manifest import check_digest
 from hera_imagebuild.pod.termination import exit_code, finish
 
@@ -28,37 +27,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     contract.add_arguments(parser, contract.PushArgs)
 
 
-def merged_list(repeated: list[str] | None, json_text: str | None, *, flag: str, json_flag: str) -> list[str]:
-    """A repeated flag's values followed by its JSON twin's (a JSON list of strings).
-
-    Raises:
-        ValueError: If the JSON is not a list of strings.
-    """
-    values = list(repeated or [])
-    if json_text is None or not json_text.strip():
-        return values
-    try:
-        loaded = json.loads(json_text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{json_flag}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(loaded, list) or not all(isinstance(item, str) for item in loaded):
-        raise ValueError(
-            f'{json_flag}: expected a JSON list of strings like \'["a", "b"]\' (the same as {flag})'
-        )
-    return values + loaded
-
-
 def _destinations(args: argparse.Namespace) -> list[tuple[str, ImageReference]]:
     texts = merged_list(
         args.destinations, args.destinations_json, flag="--destination", json_flag="--destinations-json"
     )
     if not texts:
         raise ValueError("--destination: at least one is required (registry/repository:tag)")
-    parsed = []
-    for text in texts:
-        ref = parse_reference(text, field="--destination")
-        parsed.append((text, ref))
-    return parsed
+    return [(text, parse_reference(text, field="--destination")) for text in texts]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,16 +44,7 @@ def run(args: argparse.Namespace) -> int:
         expected = (
             check_digest(args.expected_digest, field="--expected-digest") if args.expected_digest else None
         )
-        insecure = merged_list(
-            args.insecure_registries,
-            args.insecure_registries_json,
-            flag="--insecure-registry",
-            json_flag="--insecure-registries-json",
-        )
-        access = RegistryAccess.create(
-            authfile=args.authfile, cert_dir=args.cert_dir, insecure_registries=insecure
-        )
-        access.ssl_context()
+        access = registry_access(args)
     except (ValueError, ReferenceError) as exc:
         finish(f"push: {exc}")
         return EXIT_USAGE

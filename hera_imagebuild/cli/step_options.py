@@ -1,0 +1,55 @@
+"""Command-line helpers shared by the pod-side steps (``prefetch``, ``push``).
+
+Templates pass list-valued options as one JSON string (an Argo parameter
+cannot expand into several argv elements); people repeat the flag. Both
+spellings may be combined: the repeated values come first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from hera_imagebuild.pod.registry.access import RegistryAccess
+
+
+def merged_list(repeated: list[str] | None, json_text: str | None, *, flag: str, json_flag: str) -> list[str]:
+    """A repeated flag's values followed by its JSON twin's (a JSON list of strings).
+
+    Raises:
+        ValueError: If the JSON is not a list of strings.
+    """
+    values = list(repeated or [])
+    if json_text is None or not json_text.strip():
+        return values
+    try:
+        loaded = json.loads(json_text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{json_flag}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(loaded, list) or not all(isinstance(item, str) for item in loaded):
+        raise ValueError(
+            f'{json_flag}: expected a JSON list of strings like \'["a", "b"]\' (the same as {flag})'
+        )
+    return values + loaded
+
+
+def registry_access(args: argparse.Namespace) -> RegistryAccess:
+    """Registry access from the ``RegistryAccessArgs`` options (authfile, cert dir, insecure registries).
+
+    The TLS context is built here, so a bad certificate file is reported as bad
+    input before any registry is contacted.
+
+    Raises:
+        ValueError: Naming the option, the value and what is accepted.
+    """
+    insecure = merged_list(
+        args.insecure_registries,
+        args.insecure_registries_json,
+        flag="--insecure-registry",
+        json_flag="--insecure-registries-json",
+    )
+    access = RegistryAccess.create(
+        authfile=args.authfile, cert_dir=args.cert_dir, insecure_registries=insecure
+    )
+    access.ssl_context()
+    return access
