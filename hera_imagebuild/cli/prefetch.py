@@ -14,7 +14,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from hera_imagebuild.cli.push import merged_list
+from hera_imagebuild.cli.step_options import registry_access
 from hera_imagebuild.common import contract
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from hera_imagebuild.pod.dockerfile import normalize_platform
@@ -24,7 +24,6 @@ from hera_imagebuild.pod.prefetch_report import failure_message, write_outputs
 from hera_imagebuild.pod.prefetch_result import PrefetchConfig
 from hera_imagebuild.pod.prefetch_sources import parse_mirror_flag, parse_mirrors, parse_target
 from hera_imagebuild.pod.progress import make_progress
-from hera_imagebuild.pod.registry.access import RegistryAccess
 from hera_imagebuild.pod.termination import finish
 
 
@@ -100,16 +99,6 @@ def config_from_args(args: argparse.Namespace) -> PrefetchConfig:
     Raises:
         ValueError: Naming the option, the value and what is accepted.
     """
-    insecure = merged_list(
-        args.insecure_registries,
-        args.insecure_registries_json,
-        flag="--insecure-registry",
-        json_flag="--insecure-registries-json",
-    )
-    access = RegistryAccess.create(
-        authfile=args.authfile, cert_dir=args.cert_dir, insecure_registries=insecure
-    )
-    access.ssl_context()  # a bad --cert-dir file is a usage error, not a failure of every probe
     cache = args.cache_registry
     return PrefetchConfig(
         dockerfile=Path(args.dockerfile),
@@ -123,7 +112,7 @@ def config_from_args(args: argparse.Namespace) -> PrefetchConfig:
         fallback=args.fallback == "true",
         probe_timeout=args.probe_timeout,
         cache_registry=parse_target(cache, field="--cache-registry", role="cache") if cache else None,
-        access=access,
+        access=registry_access(args),
     )
 
 
