@@ -6,6 +6,7 @@ Faults on the destination are in test_push_faults.py; bad input in test_push_cli
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -201,3 +202,35 @@ def test_push_with_bearer_token_auth(
         )["Digest"]
         == image.digest
     )
+
+
+def test_tag_moved_by_someone_else_before_verification_fails(
+    plain_registry, fault_proxy, oci_image, skopeo, tmp_path, capsys
+):
+    """Another client re-tags the destination between our PUT and our check: the push must not succeed."""
+    ours = oci_image(seed="push-moved-ours")
+    theirs = oci_image(seed="push-moved-theirs")
+    tag_check = {"path": "/manifests/v1$", "method": "HEAD"}
+    proxy = fault_proxy(plain_registry, Fault("delay", delay=3, times=1, **tag_check))
+
+    def move_tag_when_checked() -> None:
+        deadline = time.monotonic() + 20
+        while proxy.count(**tag_check) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        skopeo.push(theirs, plain_registry, "push/moved", "v1")  # straight to the registry, not delayed
+
+    mover = threading.Thread(target=move_tag_when_checked)
+    mover.start()
+    try:
+        run = run_push(
+            capsys,
+            f"--image={ours.layout_dir}",
+            f"--destination={proxy.host}/push/moved:v1",
+            f"--insecure-registry={proxy.host}",
+            f"--output-dir={tmp_path / 'out'}",
+        )
+    finally:
+        mover.join(30)
+    assert run.code == EXIT_FAILED, run.err
+    assert f"tag v1 points at {theirs.digest}, expected {ours.digest}" in run.last_line
+    assert_no_outputs(tmp_path / "out")
