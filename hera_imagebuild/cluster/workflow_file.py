@@ -1,7 +1,8 @@
 """Loading the Workflow to submit from a file: Argo YAML/JSON, or a Hera Python file.
 
 A Python file is run as a module named ``__hera_imagebuild_submit__`` (so its
-``if __name__ == "__main__":`` block does not run), and the module-level Hera
+``if __name__ == "__main__":`` block does not run) with its own directory on
+``sys.path`` (as ``python FILE`` has it, so sibling modules import), and the module-level Hera
 ``Workflow`` it defines is taken; with several, ``name`` picks one by its
 variable name or workflow name.
 """
@@ -9,6 +10,7 @@ variable name or workflow name.
 from __future__ import annotations
 
 import runpy
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +66,15 @@ def _from_yaml(file: Path) -> dict[str, Manifest]:
 def _from_python(file: Path) -> dict[str, Manifest]:
     from hera.workflows import Workflow
 
+    directory = str(file.resolve().parent)
+    sys.path.insert(0, directory)
     try:
         namespace = runpy.run_path(str(file), run_name="__hera_imagebuild_submit__")
     except Exception as error:
         # The user's file failed; say where, without our own stack.
         raise ValueError(f"FILE: running {str(file)!r} failed: {type(error).__name__}: {error}") from None
+    finally:
+        sys.path.remove(directory)
     found: dict[str, Manifest] = {}
     for variable, value in namespace.items():
         if isinstance(value, Workflow) and not variable.startswith("_"):

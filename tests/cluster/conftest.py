@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from contract_server import ContractServer
 
+from hera_imagebuild.cli.main import main
 from hera_imagebuild.sandbox.credentials import Credentials
 
 # Test credentials: the secret scan plugin fails any test whose output or files contain them.
 CLUSTER_TOKEN = Credentials("argo-token", "argo-token-s3cret-value")
 REGISTRY_USER = Credentials("builder", "builder-s3cret-pw")
+
+CliRunner = Callable[..., tuple[int, str, str]]
 
 ENV_VARS = (
     "ARGO_SERVER",
@@ -89,3 +93,38 @@ def argo_env(clean_env: pytest.MonkeyPatch, contract_server: ContractServer) -> 
     clean_env.setenv("ARGO_TOKEN", CLUSTER_TOKEN.password)
     clean_env.setenv("ARGO_NAMESPACE", "ci")
     return clean_env
+
+
+@pytest.fixture
+def cluster_token() -> Credentials:
+    """The bearer token the contract server accepts (as ``.password``)."""
+    return CLUSTER_TOKEN
+
+
+@pytest.fixture
+def registry_user() -> Credentials:
+    """A registry user for docker-config Secrets."""
+    return REGISTRY_USER
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """Run ``hera-imagebuild ARGV`` in-process: ``cli(argv, stdin=None) -> (exit code, stdout, stderr)``.
+
+    Every run must end without a traceback and without a test secret in its output.
+    """
+
+    def run(argv: list[str], stdin: str | None = None) -> tuple[int, str, str]:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        try:
+            code = main(argv)
+        except SystemExit as exit_:  # argparse's own usage errors
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        for secret in (CLUSTER_TOKEN.password, REGISTRY_USER.password):
+            assert secret not in out + err
+        return code, out, err
+
+    return run

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import CLUSTER_TOKEN
 from contract_server import ContractServer, Fault, build_statuses
 
-from hera_imagebuild.cli.main import main
 from hera_imagebuild.client.context import GitContext
 from hera_imagebuild.client.published import TEMPLATE_NAME
 from hera_imagebuild.client.spec import BuildSpec
 from hera_imagebuild.cluster import Cluster, ConnectionSettings, WaitTimeout
 from hera_imagebuild.cluster.install import template_manifest
+
+if TYPE_CHECKING:
+    from conftest import CliRunner
 
 DIGEST = "sha256:" + "ab" * 32
 WORKFLOWS = "/apis/argoproj.io/v1alpha1/namespaces/ci/workflows"
@@ -45,14 +46,6 @@ def installed(contract_server: ContractServer) -> ContractServer:
     return contract_server
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    assert CLUSTER_TOKEN.password not in out + err
-    return code, out, err
-
-
 def parameters(workflow: dict[str, Any]) -> dict[str, str]:
     task = workflow["spec"]["templates"][0]["dag"]["tasks"][0]
     assert task["templateRef"] == {"name": TEMPLATE_NAME, "template": "build", "clusterScope": True}
@@ -60,9 +53,9 @@ def parameters(workflow: dict[str, Any]) -> dict[str, str]:
 
 
 def test_contract_build_watch_reports_steps_retry_reason_and_digests(
-    kube_env: Path, installed: ContractServer, capsys: pytest.CaptureFixture[str]
+    kube_env: Path, installed: ContractServer, cli: CliRunner
 ) -> None:
-    code, out, err = run(BUILD, capsys)
+    code, out, err = cli(BUILD)
     assert code == 0, err
 
     create = installed.calls("POST", WORKFLOWS)
@@ -93,10 +86,10 @@ def test_contract_build_watch_reports_steps_retry_reason_and_digests(
 
 
 def test_contract_failed_build_names_the_step_and_its_message(
-    kube_env: Path, installed: ContractServer, capsys: pytest.CaptureFixture[str]
+    kube_env: Path, installed: ContractServer, cli: CliRunner
 ) -> None:
     installed.workflow_statuses = build_statuses(fail_build=True)
-    code, out, err = run(BUILD, capsys)
+    code, out, err = cli(BUILD)
     assert code == 1
     assert (
         "failed step build.build (build): error building image: failed to execute command: exit status 2"
@@ -108,34 +101,34 @@ def test_contract_failed_build_names_the_step_and_its_message(
 
 
 def test_contract_watch_times_out_with_its_own_exit_code(
-    kube_env: Path, installed: ContractServer, capsys: pytest.CaptureFixture[str]
+    kube_env: Path, installed: ContractServer, cli: CliRunner
 ) -> None:
     installed.workflow_statuses = build_statuses()[:3]  # never finishes
-    code, _, err = run([*BUILD[:-2], "--timeout", "0.3"], capsys)
+    code, _, err = cli([*BUILD[:-2], "--timeout", "0.3"])
     assert code == 3
     assert "did not finish within 0.3 s (phase Running); it is still running in the cluster" in err
 
 
 def test_contract_watch_rides_out_transient_server_errors_but_not_a_missing_workflow(
-    kube_env: Path, installed: ContractServer, capsys: pytest.CaptureFixture[str]
+    kube_env: Path, installed: ContractServer, cli: CliRunner
 ) -> None:
     installed.faults.append(
         Fault(500, method="GET", path="/workflows/", times=2, message="etcd leader changed")
     )
-    assert run(BUILD, capsys)[0] == 0
+    assert cli(BUILD)[0] == 0
     assert len(installed.calls("GET", WORKFLOWS)) == len(installed.workflow_statuses) + 2
 
     installed.faults.append(Fault(404, method="GET", path="/workflows/", message='workflows "x" not found'))
-    code, _, err = run(BUILD, capsys)
+    code, _, err = cli(BUILD)
     assert code == 1
     assert "error: get Workflow image-build-" in err
     assert "not found (HTTP 404)" in err
 
 
 def test_contract_build_through_the_argo_server(
-    argo_env: pytest.MonkeyPatch, installed: ContractServer, capsys: pytest.CaptureFixture[str]
+    argo_env: pytest.MonkeyPatch, installed: ContractServer, cli: CliRunner
 ) -> None:
-    code, out, _ = run(BUILD, capsys)
+    code, out, _ = cli(BUILD)
     assert code == 0
     create = installed.calls("POST", "^/api/v1/workflows/ci$")
     assert len(create) == 1
@@ -145,9 +138,9 @@ def test_contract_build_through_the_argo_server(
 
 
 def test_contract_workflow_referencing_a_template_that_is_not_installed_is_refused(
-    kube_env: Path, contract_server: ContractServer, capsys: pytest.CaptureFixture[str]
+    kube_env: Path, contract_server: ContractServer, cli: CliRunner
 ) -> None:
-    code, _, err = run([*BUILD, "--template-name", "hera-imagebuild-v0-0-1"], capsys)
+    code, _, err = cli([*BUILD, "--template-name", "hera-imagebuild-v0-0-1"])
     assert code == 1
     assert "error: create Workflow image-build-*: " in err
     assert "hera-imagebuild-v0-0-1" in err

@@ -7,34 +7,27 @@ lints every body it receives and answers like the real APIs; it is not a cluster
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from conftest import CLUSTER_TOKEN
 from contract_server import ContractServer, Fault
 
-from hera_imagebuild.cli.main import main
 from hera_imagebuild.client.published import PVC_TEMPLATE_NAME, TEMPLATE_NAME
 from hera_imagebuild.cluster import Cluster, ConnectionSettings
 from hera_imagebuild.cluster.install import template_manifest
+
+if TYPE_CHECKING:
+    from conftest import CliRunner
 
 CWT_PATH = "/apis/argoproj.io/v1alpha1/clusterworkflowtemplates"
 ARGO_CWT_PATH = "/api/v1/cluster-workflow-templates"
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    assert CLUSTER_TOKEN.password not in out + err
-    return code, out, err
-
-
 def test_contract_install_through_kubernetes_creates_template_and_executor_account(
-    kube_env: Path, contract_server: ContractServer, capsys: pytest.CaptureFixture[str]
+    kube_env: Path, contract_server: ContractServer, cli: CliRunner
 ) -> None:
-    code, out, _ = run(["install"], capsys)
+    code, out, _ = cli(["install"])
     assert code == 0
     sent = [(r.method, r.path) for r in contract_server.requests]
     assert sent == [
@@ -45,7 +38,7 @@ def test_contract_install_through_kubernetes_creates_template_and_executor_accou
         ("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/ci/roles"),
         ("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/ci/rolebindings"),
     ]
-    assert {r.authorization for r in contract_server.requests} == {f"Bearer {CLUSTER_TOKEN.password}"}
+    assert {r.authorization for r in contract_server.requests} == {f"Bearer {contract_server.token}"}
     assert contract_server.requests[0].body == template_manifest()
     assert contract_server.requests[1].body == template_manifest(context="pvc")
     assert contract_server.requests[1].body["metadata"]["name"] == PVC_TEMPLATE_NAME
@@ -62,15 +55,15 @@ def test_contract_install_through_kubernetes_creates_template_and_executor_accou
 
 
 def test_contract_reinstall_updates_with_the_current_resource_version_and_keeps_the_token_secret(
-    kube_env: Path, contract_server: ContractServer, capsys: pytest.CaptureFixture[str]
+    kube_env: Path, contract_server: ContractServer, cli: CliRunner
 ) -> None:
-    assert run(["install"], capsys)[0] == 0
+    assert cli(["install"])[0] == 0
     before = contract_server.get_object("ClusterWorkflowTemplate", TEMPLATE_NAME)
     assert before is not None
     version = before["metadata"]["resourceVersion"]
     contract_server.requests.clear()
 
-    code, out, _ = run(["install"], capsys)
+    code, out, _ = cli(["install"])
     assert code == 0
     put = contract_server.calls("PUT", f"{CWT_PATH}/{TEMPLATE_NAME}$")
     assert len(put) == 1
@@ -95,9 +88,9 @@ def test_contract_installing_the_next_version_leaves_the_current_one_untouched(
 
 
 def test_contract_namespaced_install_creates_a_workflow_template_in_that_namespace(
-    kube_env: Path, contract_server: ContractServer, capsys: pytest.CaptureFixture[str]
+    kube_env: Path, contract_server: ContractServer, cli: CliRunner
 ) -> None:
-    code, out, _ = run(["install", "--namespaced", "--namespace", "team-a"], capsys)
+    code, out, _ = cli(["install", "--namespaced", "--namespace", "team-a"])
     assert code == 0
     first = contract_server.requests[0]
     assert (first.method, first.path) == (
@@ -110,9 +103,9 @@ def test_contract_namespaced_install_creates_a_workflow_template_in_that_namespa
 
 
 def test_contract_install_through_the_argo_server_wraps_the_template_and_updates_on_conflict(
-    argo_env: pytest.MonkeyPatch, contract_server: ContractServer, capsys: pytest.CaptureFixture[str]
+    argo_env: pytest.MonkeyPatch, contract_server: ContractServer, cli: CliRunner
 ) -> None:
-    code, _, err = run(["install"], capsys)
+    code, _, err = cli(["install"])
     assert code == 0
     create = contract_server.requests[0]
     assert (create.method, create.path) == ("POST", ARGO_CWT_PATH)
@@ -121,7 +114,7 @@ def test_contract_install_through_the_argo_server_wraps_the_template_and_updates
     assert "not created: the Argo Server has no API for them" in err
 
     contract_server.requests.clear()
-    assert run(["install"], capsys)[0] == 0
+    assert cli(["install"])[0] == 0
     assert [(r.method, r.path) for r in contract_server.requests] == [
         ("POST", ARGO_CWT_PATH),
         ("GET", f"{ARGO_CWT_PATH}/{TEMPLATE_NAME}"),
@@ -134,9 +127,9 @@ def test_contract_install_through_the_argo_server_wraps_the_template_and_updates
 
 
 def test_contract_dry_run_prints_everything_and_sends_nothing(
-    kube_env: Path, contract_server: ContractServer, capsys: pytest.CaptureFixture[str]
+    kube_env: Path, contract_server: ContractServer, cli: CliRunner
 ) -> None:
-    code, out, _ = run(["install", "--dry-run", "--namespace", "ci"], capsys)
+    code, out, _ = cli(["install", "--dry-run", "--namespace", "ci"])
     assert code == 0
     documents: list[dict[str, Any]] = list(yaml.safe_load_all(out))
     assert [d["kind"] for d in documents] == [
@@ -168,11 +161,11 @@ def test_contract_server_errors_reach_the_user_as_one_clear_line(
     expected: str,
     request: pytest.FixtureRequest,
     contract_server: ContractServer,
-    capsys: pytest.CaptureFixture[str],
+    cli: CliRunner,
 ) -> None:
     request.getfixturevalue("kube_env" if api == "kube" else "argo_env")
     contract_server.faults.append(fault)
-    code, out, err = run(["install"], capsys)
+    code, out, err = cli(["install"])
     assert code == 1
     assert out == ""
     line = err.strip()
@@ -183,32 +176,32 @@ def test_contract_server_errors_reach_the_user_as_one_clear_line(
 
 
 def test_contract_wrong_token_is_refused_without_echoing_it(
-    kube_env: Path, contract_server: ContractServer, capsys: pytest.CaptureFixture[str]
+    kube_env: Path, contract_server: ContractServer, cli: CliRunner
 ) -> None:
-    contract_server.token = "another-token"
-    code, _, err = run(["install"], capsys)
+    contract_server.token = "another-token"  # the client still sends the kubeconfig token
+    code, _, err = cli(["install"])
     assert code == 1
     assert "(HTTP 401)" in err
 
 
 def test_contract_unreachable_server_and_missing_kubeconfig_are_clear(
-    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], bad_input: Any
+    clean_env: pytest.MonkeyPatch, cli: CliRunner, bad_input: Any
 ) -> None:
     clean_env.setenv("ARGO_SERVER", "127.0.0.1:1")
     clean_env.setenv("ARGO_SECURE", "false")
-    code, _, err = run(["install", "--request-timeout", "5"], capsys)
+    code, _, err = cli(["install", "--request-timeout", "5"])
     assert code == 1
     assert "Argo Server http://127.0.0.1:1/ is unreachable" in err
 
     clean_env.delenv("ARGO_SERVER")
     clean_env.setenv("KUBECONFIG", "/nonexistent/kubeconfig")
-    code, _, err = run(["install"], capsys)
+    code, _, err = cli(["install"])
     assert code == 1
     assert "no cluster connection" in err
     assert "KUBECONFIG/--kubeconfig" in err
 
     clean_env.setenv("ARGO_SECURE", "maybe")
-    code, _, err = run(["install", "--dry-run"], capsys)
+    code, _, err = cli(["install", "--dry-run"])
     assert code == 2
     assert "ARGO_SECURE: 'maybe' is not a boolean" in err
     bad_input.record(area="CLI", given="ARGO_SECURE=maybe hera-imagebuild install", error=err.strip())

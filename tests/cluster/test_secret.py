@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import shutil
 import subprocess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from conftest import REGISTRY_USER
 
-from hera_imagebuild.cli.main import main
 from hera_imagebuild.cluster.secret import (
     DOCKER_HUB_CONFIG_KEY,
     RegistryCredential,
     credentials_for,
     docker_config_secret,
 )
+
+if TYPE_CHECKING:
+    from conftest import CliRunner
+
+    from hera_imagebuild.sandbox.credentials import Credentials
 
 KUBECTL = shutil.which("kubectl")
 
@@ -41,15 +43,6 @@ def kubectl_config(server: str | None, username: str, password: str) -> dict[str
     return decoded_config(json.loads(result.stdout))
 
 
-def run_cli(
-    argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed: cannot compare with its Secret")
 @pytest.mark.parametrize(
     ("registry", "kubectl_server"),
@@ -64,9 +57,10 @@ def test_cli_secret_decodes_to_the_same_docker_config_as_kubectl(
     registry: str,
     kubectl_server: str | None,
     clean_env: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: CliRunner,
+    registry_user: Credentials,
 ) -> None:
-    code, out, err = run_cli(
+    code, out, err = cli(
         [
             "secret",
             "docker-config",
@@ -75,25 +69,25 @@ def test_cli_secret_decodes_to_the_same_docker_config_as_kubectl(
             "--registry",
             registry,
             "--username",
-            REGISTRY_USER.username,
+            registry_user.username,
             "--password-stdin",
         ],
-        REGISTRY_USER.password + "\n",
-        clean_env,
-        capsys,
+        registry_user.password + "\n",
     )
     assert code == 0, err
     secret = yaml.safe_load(out)
     assert secret["metadata"]["name"] == "regcred"
     assert decoded_config(secret) == kubectl_config(
-        kubectl_server, REGISTRY_USER.username, REGISTRY_USER.password
+        kubectl_server, registry_user.username, registry_user.password
     )
-    assert REGISTRY_USER.password not in out + err
+    assert registry_user.password not in out + err
 
 
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed: cannot compare with its Secret")
-def test_several_registries_each_match_kubectl_and_mirror_paths_are_dropped() -> None:
-    password = REGISTRY_USER.password
+def test_several_registries_each_match_kubectl_and_mirror_paths_are_dropped(
+    registry_user: Credentials,
+) -> None:
+    password = registry_user.password
     creds = credentials_for(
         ["docker.io", "mirror.example.com:5000/dockerhub", "ghcr.io"], "builder", password
     )
@@ -114,13 +108,11 @@ def test_auth_is_base64_of_username_colon_password_and_repr_hides_the_password()
 
 
 def test_only_one_trailing_newline_is_removed_from_stdin(
-    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    clean_env: pytest.MonkeyPatch, cli: CliRunner
 ) -> None:
-    code, out, _ = run_cli(
+    code, out, _ = cli(
         ["secret", "docker-config", "--registry", "r.example.com", "--username", "u", "--password-stdin"],
         " pw with spaces \n\n",
-        clean_env,
-        capsys,
     )
     assert code == 0
     entry = decoded_config(yaml.safe_load(out))["auths"]["r.example.com"]
@@ -171,17 +163,11 @@ def test_bad_input_is_a_clear_error_without_traceback(
     stdin: str,
     expected: str,
     clean_env: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: CliRunner,
     bad_input: Any,
 ) -> None:
-    clean_env.setattr("sys.stdin", io.StringIO(stdin))
-    try:
-        code = main(["secret", "docker-config", *argv])
-    except SystemExit as exit_:  # argparse's own usage errors
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
+    code, out, err = cli(["secret", "docker-config", *argv], stdin)
     assert code == 2
     assert expected in err
-    assert "Traceback" not in err
     assert out == ""
     bad_input.record(area="docker config", given=" ".join(argv), error=err.strip().splitlines()[-1])

@@ -6,12 +6,12 @@ import argparse
 from datetime import datetime, timezone
 
 import pytest
-from conftest import CLUSTER_TOKEN
 from contract_server import build_statuses
 
 from hera_imagebuild.cluster.settings import ConnectionSettings, add_connection_arguments, settings_from_args
 from hera_imagebuild.cluster.status import workflow_state
 from hera_imagebuild.cluster.watch import ProgressPrinter, summary
+from hera_imagebuild.sandbox.credentials import Credentials
 
 
 def parse(argv: list[str], env: dict[str, str]) -> ConnectionSettings:
@@ -20,10 +20,10 @@ def parse(argv: list[str], env: dict[str, str]) -> ConnectionSettings:
     return settings_from_args(parser.parse_args(argv), env)
 
 
-def test_argo_env_is_read_like_the_argo_cli_and_flags_win() -> None:
+def test_argo_env_is_read_like_the_argo_cli_and_flags_win(cluster_token: Credentials) -> None:
     env = {
         "ARGO_SERVER": "argo.example.com:2746",
-        "ARGO_TOKEN": CLUSTER_TOKEN.password,
+        "ARGO_TOKEN": cluster_token.password,
         "ARGO_NAMESPACE": "ml",
         "ARGO_INSECURE_SKIP_VERIFY": "true",
         "ARGO_BASE_HREF": "/argo/",
@@ -32,8 +32,8 @@ def test_argo_env_is_read_like_the_argo_cli_and_flags_win() -> None:
     assert settings.argo_server_url == "https://argo.example.com:2746/argo/"
     assert settings.insecure_skip_verify
     assert settings.namespace == "ml"
-    assert CLUSTER_TOKEN.password not in repr(settings)
-    assert CLUSTER_TOKEN.password not in settings.describe()
+    assert cluster_token.password not in repr(settings)
+    assert cluster_token.password not in settings.describe()
 
     settings = parse(["-s", "localhost:2746", "--secure", "false", "-n", "team", "--argo-base-href", ""], env)
     assert settings.argo_server_url == "http://localhost:2746/"
