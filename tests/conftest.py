@@ -20,6 +20,7 @@ from hera_imagebuild.sandbox.images import OCIImage, write_image
 from hera_imagebuild.sandbox.matrix import BadInputRecorder, ReliabilityRecorder
 from hera_imagebuild.sandbox.process import live_resources
 from hera_imagebuild.sandbox.registry import Registry, start_registry
+from hera_imagebuild.sandbox.seeds import seed_registry
 from hera_imagebuild.sandbox.skopeo import Skopeo
 from hera_imagebuild.sandbox.tls import TLSFiles, make_tls
 from hera_imagebuild.sandbox.tokens import TokenIssuer, TokenUser, start_token_issuer
@@ -140,6 +141,15 @@ def pullthrough_registry(sandbox_dir: Path, plain_registry: Registry) -> Iterato
         sandbox_dir / "pullthrough", name="pullthrough", proxy_remote=plain_registry.url
     ) as registry:
         yield registry
+
+
+@pytest.fixture(scope="session")
+def seeded_images(plain_registry: Registry, skopeo: Skopeo, sandbox_dir: Path) -> dict[str, OCIImage]:
+    """``sandbox.seeds.BASE_IMAGES`` pushed to ``plain_registry``: ``"library/python:3.12-slim"`` -> image.
+
+    Read-only: tests that change repositories should push their own images.
+    """
+    return seed_registry(plain_registry, skopeo, sandbox_dir / "seeds")
 
 
 @pytest.fixture

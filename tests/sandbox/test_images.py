@@ -103,3 +103,18 @@ def test_skopeo_blob_cache_stays_in_its_workdir(
     assert list(private.blob_info_cache_dir.glob("blob-info-cache-v1.*")), "skopeo wrote no private cache"
     after = system_cache.stat().st_mtime_ns if system_cache.exists() else None
     assert after == before, "skopeo touched the system blob-info cache"
+
+
+def test_seeded_base_images_are_served_with_their_platforms(
+    plain_registry: Registry, seeded_images: dict[str, OCIImage], skopeo: Skopeo
+) -> None:
+    python = seeded_images["library/python:3.12-slim"]
+    index = skopeo.inspect(
+        f"{plain_registry.host}/library/python:3.12-slim", registry=plain_registry, raw=True
+    )
+    assert index["mediaType"] == INDEX_MEDIA_TYPE
+    assert {m["digest"] for m in index["manifests"]} == set(python.manifest_digests.values())
+    busybox = seeded_images["library/busybox:1.36"]
+    assert not busybox.is_index
+    served = skopeo.inspect(f"{plain_registry.host}/library/busybox:1.36", registry=plain_registry)
+    assert served["Digest"] == busybox.digest

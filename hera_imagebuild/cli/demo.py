@@ -1,0 +1,232 @@
+"""``hera-imagebuild demo``: the pod-side steps against local registries, no cluster needed.
+
+It starts a Docker Hub mirror (stand-in base images), a broken mirror in front
+of it (a proxy that accepts connections and never answers), a plain-HTTP
+"cluster" registry (cache registry and push destination) and a TLS registry
+with basic auth (push destination). Then it runs ``prefetch`` on
+``examples/demo/Dockerfile`` with the mirrors ``[broken, healthy]`` and
+``push`` of a generated OCI image to both destinations, through
+:func:`hera_imagebuild.cli.main.main`, the same code a user runs, prints the
+prefetch report and the pushed references, and stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from hera_imagebuild.cli.main import main
+from hera_imagebuild.common.contract import PrefetchOutputs, PushOutputs
+from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK
+from hera_imagebuild.sandbox.credentials import Credentials, write_docker_config
+from hera_imagebuild.sandbox.faultproxy import Fault, FaultProxy, proxy_in_front_of
+from hera_imagebuild.sandbox.images import write_image
+from hera_imagebuild.sandbox.process import SandboxError
+from hera_imagebuild.sandbox.registry import Registry, start_registry
+from hera_imagebuild.sandbox.seeds import seed_registry
+from hera_imagebuild.sandbox.skopeo import Skopeo
+from hera_imagebuild.sandbox.tls import TLSFiles, make_tls
+
+DEFAULT_DOCKERFILE = Path(__file__).resolve().parents[2] / "examples" / "demo" / "Dockerfile"
+BUILD_ARGS = ("PYTHON_VERSION=3.13",)
+PLATFORM = "linux/amd64"
+APP_REPOSITORY = "demo/app"
+APP_TAG = "1.0"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the demo's options."""
+    parser.add_argument(
+        "--dockerfile",
+        type=Path,
+        default=DEFAULT_DOCKERFILE,
+        help="Dockerfile to prefetch (default: examples/demo/Dockerfile of the source checkout)",
+    )
+    parser.add_argument(
+        "--probe-timeout",
+        type=float,
+        default=1.0,
+        help="seconds a mirror may take to answer (the broken mirror costs this once; default 1)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep registry data, step outputs and reports in this new directory (default: a temporary one)",
+    )
+
+
+@dataclass(frozen=True)
+class _Sandbox:
+    """The running registries of one demo."""
+
+    mirror: Registry
+    broken: FaultProxy
+    cluster: Registry
+    secure: Registry
+    secure_tls: TLSFiles
+    authfile: Path
+    """docker config.json with the secure registry's (generated) credentials."""
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if not args.dockerfile.is_file():
+        raise ValueError(
+            f"--dockerfile: {str(args.dockerfile)!r} is not a file; run from a source checkout "
+            "(examples/demo/Dockerfile) or pass --dockerfile PATH"
+        )
+    if not 0 < args.probe_timeout <= 60:
+        raise ValueError(f"--probe-timeout: {args.probe_timeout!r} must be > 0 and <= 60 seconds")
+    if args.workdir is not None and args.workdir.exists() and any(args.workdir.iterdir()):
+        raise ValueError(f"--workdir: {str(args.workdir)!r} exists and is not empty; give a new directory")
+
+
+@contextlib.contextmanager
+def _workdir(requested: Path | None) -> Iterator[Path]:
+    if requested is not None:
+        requested.mkdir(parents=True, exist_ok=True)
+        yield requested
+        return
+    with tempfile.TemporaryDirectory(prefix="hera-imagebuild-demo-") as name:
+        yield Path(name)
+
+
+def _step(out: TextIO, number: int, title: str) -> None:
+    out.write(f"\n== {number}. {title}\n")
+    out.flush()
+
+
+def _run_step(argv: list[str], out: TextIO) -> int:
+    out.write("$ hera-imagebuild " + " ".join(argv) + "\n")
+    out.flush()
+    return main(argv)
+
+
+def _short(digest: str | None) -> str:
+    return f"{digest[:19]}..." if digest else "-"
+
+
+def _print_prefetch_report(report: dict[str, Any], output_dir: Path, out: TextIO) -> None:
+    seconds, timeout = report["seconds"], report["probe_timeout_seconds"]
+    out.write(f"\nPrefetch report ({seconds:.2f} s; probe timeout {timeout:g} s):\n")
+    waited = 0.0
+    for image in report["images"]:
+        out.write(f"  {image['original']}  (Dockerfile line {', '.join(map(str, image['lines']))})\n")
+        for source in image["sources"]:
+            where = f"{source['role']} {source['source']}"
+            error = f"  {source['error']}" if source["error"] else ""
+            out.write(f"      {where:<26} {source['outcome']:<10} {source['ms']:>5} ms{error}\n")
+            waited += source["ms"] / 1000 if source["outcome"] == "failed" else 0
+        cache = f"; cache registry: {image['cache']['outcome']}" if image.get("cache") else ""
+        out.write(f"      pinned {_short(image['digest'])} for {image['platform']}{cache}\n")
+    out.write(
+        f"  The whole prefetch took {seconds:.2f} s: the broken mirror was probed for all "
+        f"{len(report['images'])} images at once, costing one {timeout:g} s timeout, not {waited:.1f} s.\n"
+    )
+    out.write(f"  --registry-map for kaniko: {report['registry_map']}\n")
+    out.write("  pinned Dockerfile:\n")
+    for line in (output_dir / PrefetchOutputs.DOCKERFILE).read_text().splitlines():
+        if line.lstrip().upper().startswith(("ARG ", "FROM ", "COPY --FROM")):
+            out.write(f"      {line}\n")
+
+
+def _start_sandbox(stack: contextlib.ExitStack, work: Path) -> _Sandbox:
+    """Start the registries (stopped when ``stack`` closes) and write the secure one's docker config."""
+    user = Credentials("demo", secrets.token_urlsafe(16))
+    mirror = stack.enter_context(start_registry(work / "mirror", name="mirror"))
+    broken = stack.enter_context(proxy_in_front_of(mirror, Fault("hang"), name="broken-mirror"))
+    cluster = stack.enter_context(start_registry(work / "cluster", name="cluster"))
+    tls = make_tls(work / "tls")
+    secure = stack.enter_context(
+        start_registry(work / "secure", name="secure", tls=tls, users={user.username: user})
+    )
+    authfile = write_docker_config(work / "docker" / "config.json", {secure.host: user})
+    return _Sandbox(
+        mirror=mirror, broken=broken, cluster=cluster, secure=secure, secure_tls=tls, authfile=authfile
+    )
+
+
+def _demo(args: argparse.Namespace, work: Path, out: TextIO) -> int:
+    with contextlib.ExitStack() as stack:
+        sandbox = _start_sandbox(stack, work)
+        seeded = seed_registry(sandbox.mirror, Skopeo(work / "skopeo"), work / "seeds")
+        out.write("Registries on 127.0.0.1 (stopped at the end):\n")
+        out.write(f"  mirror         {sandbox.mirror.url:<24} Docker Hub mirror: {', '.join(seeded)}\n")
+        out.write(f"  broken mirror  {sandbox.broken.url:<24} accepts connections, never answers\n")
+        out.write(f"  cluster        {sandbox.cluster.url:<24} cache registry and push destination\n")
+        out.write(
+            f"  secure         {sandbox.secure.url:<24} TLS (own CA) and basic auth, push destination\n"
+        )
+
+        prefetch_out = work / "prefetch-out"
+        _step(
+            out, 1, f"prefetch {args.dockerfile.name}: mirrors [broken, healthy], no fallback to Docker Hub"
+        )
+        argv = ["prefetch", f"--dockerfile={args.dockerfile}"]
+        argv += [f"--build-arg={arg}" for arg in BUILD_ARGS]
+        argv += [
+            f"--mirror=docker.io={sandbox.broken.host},{sandbox.mirror.host}",
+            "--no-fallback",
+            f"--platform={PLATFORM}",
+            f"--probe-timeout={args.probe_timeout:g}",
+            f"--cache-registry={sandbox.cluster.host}/cache",
+            f"--output-dir={prefetch_out}",
+        ]
+        argv += [f"--insecure-registry={r.host}" for r in (sandbox.broken, sandbox.mirror, sandbox.cluster)]
+        code = _run_step(argv, out)
+        report = json.loads((prefetch_out / PrefetchOutputs.REPORT).read_text())
+        if code != EXIT_OK:
+            out.write(f"prefetch failed (exit {code}): {report.get('error')}\n")
+            return code
+        _print_prefetch_report(report, prefetch_out, out)
+
+        push_out = work / "push-out"
+        image = write_image(work / "app-layout", seed="hera-imagebuild demo app", layer_sizes=(65536, 8192))
+        _step(out, 2, "push a built image (OCI layout, as kaniko writes it) to two registries")
+        argv = [
+            "push",
+            f"--image={image.layout_dir}",
+            f"--destination={sandbox.cluster.host}/{APP_REPOSITORY}:{APP_TAG}",
+            f"--destination={sandbox.secure.host}/{APP_REPOSITORY}:{APP_TAG}",
+            f"--expected-digest={image.digest}",
+            f"--insecure-registry={sandbox.cluster.host}",
+            f"--cert-dir={sandbox.secure_tls.cert_dir}",
+            f"--authfile={sandbox.authfile}",
+            "--timeout=60",
+            f"--output-dir={push_out}",
+        ]
+        code = _run_step(argv, out)
+        if code != EXIT_OK:
+            out.write(f"push failed (exit {code})\n")
+            return code
+        refs = json.loads((push_out / PushOutputs.IMAGE_REFS).read_text())
+        digest = (push_out / PushOutputs.DIGEST).read_text().strip()
+        out.write(f"\nPushed {digest}; each registry serves it:\n")
+        for ref in refs:
+            out.write(f"  {ref}\n")
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo; returns 0 when prefetch and push both succeeded."""
+    out = sys.stdout
+    started = time.monotonic()
+    try:
+        _check_args(args)
+        with _workdir(args.workdir) as work:
+            code = _demo(args, work, out)
+    except (ValueError, SandboxError) as error:
+        print(f"hera-imagebuild demo: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    outcome = "Done" if code == EXIT_OK else "Failed"
+    kept = f"; files kept in {args.workdir}" if args.workdir else ""
+    out.write(f"\nEverything stopped{kept}. {outcome} in {time.monotonic() - started:.1f} s.\n")
+    return code
