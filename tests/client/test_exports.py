@@ -15,5 +15,7 @@ def test_every_export_resolves() -> None:
 
 def test_importing_the_package_does_not_import_hera() -> None:
     code = "import sys, hera_imagebuild; print('hera' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+    )
     assert result.stdout.strip() == "False"
