@@ -44,7 +44,7 @@ class DestinationResult:
         destination: The destination as given (``registry/repository:tag``).
         ref: ``registry/repository@sha256:...``.
         tag: The tag stored, if any.
-        stats: Blobs uploaded, present or mounted; bytes sent.
+        stats: Blobs uploaded, present or mounted; bytes sent (shared by destinations in one repository).
         seconds: Time from start to verified.
     """
 
@@ -144,23 +144,32 @@ def _tag(destination: ImageReference) -> str | None:
     return None if destination.digest else "latest"
 
 
-async def _push_one(
+async def _push_repository(
     client: RegistryClient,
     layout: OciLayout,
-    text: str,
-    destination: ImageReference,
+    group: Sequence[tuple[str, ImageReference]],
     digest: str,
     progress: Progress | None,
-) -> DestinationResult:
+) -> list[DestinationResult]:
+    """Push to one repository once, under every tag its destinations name, then verify each tag."""
     started = time.monotonic()
-    tag = _tag(destination)
-    tags = [tag] if tag else []
-    stats = await copy_image(client, layout, destination, digest, tags=tags, progress=progress)
-    await verify_served(client, destination, digest, tags)
+    repository = group[0][1]
+    tags = list(dict.fromkeys(tag for _, ref in group if (tag := _tag(ref))))
+    stats = await copy_image(client, layout, repository, digest, tags=tags, progress=progress)
+    await verify_served(client, repository, digest, tags)
     seconds = time.monotonic() - started
     if progress:
-        progress.info(f"{text}: verified {digest} ({seconds:.2f}s)")
-    return DestinationResult(text, f"{destination.name}@{digest}", tag, stats, seconds)
+        progress.info(f"{', '.join(text for text, _ in group)}: verified {digest} ({seconds:.2f}s)")
+    return [DestinationResult(text, f"{ref.name}@{digest}", _tag(ref), stats, seconds) for text, ref in group]
+
+
+def _by_repository(
+    destinations: Sequence[tuple[str, ImageReference]],
+) -> dict[tuple[str, str], list[int]]:
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, (_, ref) in enumerate(destinations):
+        groups.setdefault((ref.api_host, ref.repository), []).append(index)
+    return groups
 
 
 async def push_image(
@@ -207,9 +216,13 @@ async def push_image(
         if progress:
             progress.retry(error, attempt, delay)
 
-    deadline = Deadline(timeout)
-    async with RegistryClient(access, policy, deadline=deadline, on_retry=on_retry) as client:
-        jobs = [_push_one(client, layout, text, ref, image.digest, progress) for text, ref in destinations]
+    # Destinations in one repository (app:1.2 and app:latest) share one copy: blobs go up once.
+    groups = list(_by_repository(destinations).values())
+    async with RegistryClient(access, policy, deadline=Deadline(timeout), on_retry=on_retry) as client:
+        jobs = [
+            _push_repository(client, layout, [destinations[i] for i in group], image.digest, progress)
+            for group in groups
+        ]
         try:
             # The client's deadline stops new attempts; this stops one that is still waiting.
             outcomes = await asyncio.wait_for(asyncio.gather(*jobs, return_exceptions=True), timeout + 1.0)
@@ -218,21 +231,22 @@ async def push_image(
                 f"not finished within --timeout={timeout:g}s",
                 kind=FailureKind.TRANSIENT,
                 operation="push",
-                host=", ".join(ref.registry for _, ref in destinations),
+                host=", ".join(sorted({ref.registry for _, ref in destinations})),
             )
             raise PushFailure([(text, error) for text, _ in destinations]) from None
+    results: dict[int, DestinationResult] = {}
     failures: list[tuple[str, RegistryError]] = []
-    results: list[DestinationResult] = []
-    for (text, _), outcome in zip(destinations, outcomes, strict=True):
+    for group, outcome in zip(groups, outcomes, strict=True):
         if isinstance(outcome, RegistryError):
-            failures.append((text, outcome))
+            failures.extend((destinations[i][0], outcome) for i in group)
         elif isinstance(outcome, BaseException):
             raise outcome
         else:
-            results.append(outcome)
+            results.update(zip(group, outcome, strict=True))
     if failures:
         raise PushFailure(failures)
-    return PushResult(image.digest, top.media_type, results, time.monotonic() - started, retries)
+    ordered = [results[i] for i in range(len(destinations))]
+    return PushResult(image.digest, top.media_type, ordered, time.monotonic() - started, retries)
 
 
 def write_outputs(result: PushResult, output_dir: str | Path) -> None:

@@ -234,3 +234,27 @@ def test_tag_moved_by_someone_else_before_verification_fails(
     assert run.code == EXIT_FAILED, run.err
     assert f"tag v1 points at {theirs.digest}, expected {ours.digest}" in run.last_line
     assert_no_outputs(tmp_path / "out")
+
+
+def test_tags_of_one_repository_share_the_upload(
+    plain_registry, fault_proxy, oci_image, skopeo, tmp_path, capsys
+):
+    image = oci_image(seed="push-two-tags", layer_sizes=(1024, 2048))
+    proxy = fault_proxy(plain_registry)
+    run = run_push(
+        capsys,
+        f"--image={image.layout_dir}",
+        f"--destination={proxy.host}/push/tags:1.2",
+        f"--destination={proxy.host}/push/tags",
+        f"--insecure-registry={proxy.host}",
+        f"--output-dir={tmp_path / 'out'}",
+    )
+    assert run.code == 0, run.err
+    assert_pushed(tmp_path / "out", image.digest, [f"{proxy.host}/push/tags"] * 2)
+    assert proxy.count("POST", UPLOAD_POSTS) == 3  # config + 2 layers, once
+    assert proxy.count("PUT", "/manifests/") == 2  # 1.2 and latest (no tag given)
+    for tag in ("1.2", "latest"):
+        assert (
+            skopeo.inspect(f"{plain_registry.host}/push/tags:{tag}", registry=plain_registry)["Digest"]
+            == image.digest
+        )
