@@ -94,11 +94,13 @@ class Cell:
         seen = Counter(row["outcome"] for row in self.rows)
         return [outcome for outcome in OUTCOMES if outcome in seen] + sorted(set(seen) - set(OUTCOMES))
 
+    def slowest_with(self, outcome: str) -> float:
+        """The longest time an observation with ``outcome`` took."""
+        return max(float(row["seconds"]) for row in self.rows if row["outcome"] == outcome)
+
     def summary(self) -> str:
-        """Outcomes and slowest time, as the table cell shows them."""
-        tests = len({row.get("test", "") for row in self.rows})
-        suffix = f" ({tests} tests)" if tests > 1 else ""
-        return f"{' / '.join(self.outcomes)}, {seconds(self.slowest)}{suffix}"
+        """Each outcome with its slowest time, as the table cell shows them."""
+        return "; ".join(f"{outcome}, {seconds(self.slowest_with(outcome))}" for outcome in self.outcomes)
 
 
 def unique(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
@@ -169,10 +171,14 @@ def reliability_page(reliability: list[dict[str, Any]], bad_inputs: list[dict[st
         )
     worst = worst_cell(cells)
     if worst is not None:
-        lines += [
-            "",
-            f"Slowest cell: **{worst.fault}** on the **{worst.role}**: {worst.summary()}.",
-        ]
+        lines += ["", f"Slowest cell: **{worst.fault}** on the **{worst.role}**: {worst.summary()}."]
+    failures = [cell for cell in cells.values() if "clear failure" in cell.outcomes]
+    if failures:
+        slowest = max(failures, key=lambda cell: cell.slowest_with("clear failure"))
+        lines.append(
+            f"Slowest clear failure: **{slowest.fault}** on the **{slowest.role}**, "
+            f"{seconds(slowest.slowest_with('clear failure'))}."
+        )
     lines += ["", "### Every observation", ""]
     lines += markdown_table(
         ["fault", "role", "outcome", "time", "test", "detail"],
