@@ -8,17 +8,9 @@ installed (Cluster)WorkflowTemplate.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from hera_imagebuild.cluster.cli_support import (
-    add_watch_arguments,
-    dump_yaml,
-    report_errors,
-    submit_and_watch,
-)
-from hera_imagebuild.cluster.settings import add_connection_arguments
-from hera_imagebuild.common.failures import EXIT_OK
+from hera_imagebuild.cluster.cli_support import add_submit_arguments, print_or_submit, report_errors
 
 CONTEXT_HELP = (
     "build context: a git URL (https://host/org/repo.git, ssh://..., git@host:org/repo.git; "
@@ -79,9 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="reference the WorkflowTemplate in the namespace, not the ClusterWorkflowTemplate",
     )
-    parser.add_argument("--dry-run", action="store_true", help="print the Workflow as YAML; do not submit")
-    add_watch_arguments(parser)
-    add_connection_arguments(parser)
+    add_submit_arguments(parser)
 
 
 def _pairs(flag: str, values: list[str]) -> dict[str, str]:
@@ -175,7 +165,4 @@ def _run(args: argparse.Namespace) -> int:
     manifest = one_off_workflow(
         spec_from_args(args), template_name=args.template_name, cluster_scope=not args.namespaced_template
     )
-    if args.dry_run:
-        dump_yaml([manifest], sys.stdout)
-        return EXIT_OK
-    return submit_and_watch(manifest, args, sys.stdout, sys.stderr)
+    return print_or_submit(manifest, args)

@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from hera_imagebuild.cluster.cli_support import (
-    add_watch_arguments,
-    dump_yaml,
-    report_errors,
-    submit_and_watch,
-)
-from hera_imagebuild.cluster.settings import add_connection_arguments
-from hera_imagebuild.common.failures import EXIT_OK
+from hera_imagebuild.cluster.cli_support import add_submit_arguments, print_or_submit, report_errors
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,9 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="which Workflow to submit when FILE defines several (variable name, name or generateName)",
     )
-    parser.add_argument("--dry-run", action="store_true", help="print the Workflow as YAML; do not submit")
-    add_watch_arguments(parser)
-    add_connection_arguments(parser)
+    add_submit_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +29,4 @@ def _run(args: argparse.Namespace) -> int:
     from hera_imagebuild.cluster.workflow_file import load_workflow
 
     manifest = load_workflow(args.file, name=args.workflow)
-    if args.dry_run:
-        dump_yaml([manifest], sys.stdout)
-        return EXIT_OK
-    return submit_and_watch(manifest, args, sys.stdout, sys.stderr)
+    return print_or_submit(manifest, args)

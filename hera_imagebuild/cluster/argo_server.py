@@ -21,7 +21,7 @@ from hera.workflows.models import (
 from hera.workflows.service import WorkflowsService
 from pydantic import BaseModel, ValidationError
 
-from hera_imagebuild.cluster.backend import Manifest, display_name, request_error, scrub
+from hera_imagebuild.cluster.backend import Manifest, display_name, request_error, scrub, unreachable_error
 from hera_imagebuild.cluster.errors import ClusterError
 from hera_imagebuild.cluster.resources import CLUSTER_WORKFLOW_TEMPLATE, WORKFLOW, WORKFLOW_TEMPLATE, Kind
 from hera_imagebuild.cluster.settings import ConnectionSettings
@@ -96,14 +96,7 @@ class ArgoServerBackend:
                 action, kind, name, None, f"{self.description} did not answer in time", reason="Timeout"
             ) from None
         except requests.exceptions.RequestException as error:
-            raise request_error(
-                action,
-                kind,
-                name,
-                None,
-                f"{self.description} is unreachable ({type(error).__name__})",
-                reason="Unreachable",
-            ) from None
+            raise unreachable_error(action, kind, name, self.description, error) from None
         except (ValueError, KeyError) as error:
             # A 2xx body that is not the object we asked for, or an error body without "message".
             raise request_error(

@@ -126,6 +126,13 @@ def request_error(
     return ClusterError(f"{text}; {hint}" if hint else text, status=status, reason=reason)
 
 
+def unreachable_error(action: str, kind: Kind, name: str, where: str, error: Exception) -> ClusterError:
+    """The :class:`ClusterError` for a request that got no answer (refused, reset, DNS, timeout)."""
+    return request_error(
+        action, kind, name, None, f"{where} is unreachable ({type(error).__name__})", reason="Unreachable"
+    )
+
+
 def scrub(text: str, *secrets: str | None) -> str:
     """``text`` with every non-empty secret replaced by ``***`` (servers sometimes echo headers)."""
     for secret in secrets:

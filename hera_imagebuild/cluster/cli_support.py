@@ -45,8 +45,11 @@ def dump_yaml(manifests: Iterable[dict[str, Any]], out: TextIO) -> None:
     out.write(yaml.safe_dump_all(list(manifests), sort_keys=False, default_flow_style=False))
 
 
-def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--watch``, ``--timeout`` and ``--poll-interval``."""
+def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--dry-run``, the watch flags and the connection flags, shared by ``build`` and ``submit``."""
+    from hera_imagebuild.cluster.settings import add_connection_arguments
+
+    parser.add_argument("--dry-run", action="store_true", help="print the Workflow as YAML; do not submit")
     group = parser.add_argument_group("watch")
     group.add_argument("-w", "--watch", action="store_true", help="follow the workflow until it finishes")
     group.add_argument(
@@ -63,6 +66,15 @@ def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"with --watch: seconds between status requests (default {DEFAULT_POLL_INTERVAL:g})",
     )
+    add_connection_arguments(parser)
+
+
+def print_or_submit(manifest: dict[str, Any], args: argparse.Namespace) -> int:
+    """With ``--dry-run`` print ``manifest``; otherwise submit it (and watch with ``--watch``)."""
+    if args.dry_run:
+        dump_yaml([manifest], sys.stdout)
+        return EXIT_OK
+    return submit_and_watch(manifest, args, sys.stdout, sys.stderr)
 
 
 def submit_and_watch(

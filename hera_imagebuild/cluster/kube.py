@@ -12,7 +12,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from hera_imagebuild.cluster.backend import Manifest, display_name, request_error, scrub
+from hera_imagebuild.cluster.backend import Manifest, display_name, request_error, scrub, unreachable_error
 from hera_imagebuild.cluster.errors import ClusterError
 from hera_imagebuild.cluster.resources import (
     ARGO_GROUP,
@@ -110,14 +110,7 @@ class KubernetesBackend:
             detail, reason = self._status_message(error)
             raise request_error(action, kind, name, error.status, detail, reason=reason) from None
         except Urllib3Error as error:
-            raise request_error(
-                action,
-                kind,
-                name,
-                None,
-                f"{self.description} is unreachable ({type(error).__name__})",
-                reason="Unreachable",
-            ) from None
+            raise unreachable_error(action, kind, name, self.description, error) from None
 
     def _status_message(self, error: ApiException) -> tuple[str, str]:
         # The API server answers errors with a Status object: {"message": ..., "reason": ...}.
