@@ -11,8 +11,16 @@ import pytest
 
 from hera_imagebuild.common.failures import FailureKind
 from hera_imagebuild.common.reference import parse_reference
-from hera_imagebuild.pod.registry import Platform, RegistryAccess, RegistryClient, RegistryError, RetryPolicy
+from hera_imagebuild.pod.registry import (
+    Descriptor,
+    Platform,
+    RegistryAccess,
+    RegistryClient,
+    RegistryError,
+    RetryPolicy,
+)
 from hera_imagebuild.pod.registry.copy import RegistrySource, copy_image, verify_served
+from hera_imagebuild.pod.registry.manifest import sha256_digest
 from hera_imagebuild.pod.registry.retry import Deadline, with_retries
 from hera_imagebuild.sandbox.faultproxy import Fault
 
@@ -191,3 +199,42 @@ def test_policy_rejects_nonsense():
     delays = [RetryPolicy(base_delay=1, max_delay=4).backoff(n) for n in (1, 2, 3, 4, 5)]
     assert all(0.5 <= d <= 1 for d in delays[:1])
     assert all(2 <= d <= 4 for d in delays[3:])
+
+
+def test_chunked_upload_and_streamed_download(plain_registry, fault_proxy):
+    data = bytes(range(256)) * 20  # 5120 bytes
+    blob = Descriptor("application/octet-stream", sha256_digest(data), len(data))
+    proxy = fault_proxy(plain_registry)
+    repo = parse_reference(f"{proxy.host}/client/chunks")
+    access = RegistryAccess.create(insecure_registries=[proxy.host])
+
+    async def pieces():
+        for start in range(0, len(data), 700):  # chunk edges differ from the PATCH edges
+            yield data[start : start + 700]
+
+    async def use(client: RegistryClient) -> bytes:
+        await client.upload_blob(repo, blob, pieces, chunk_size=2000)
+        assert await client.blob_exists(repo, blob)
+        async with client.open_blob(repo, blob) as chunks:
+            return b"".join([chunk async for chunk in chunks])
+
+    assert with_client(access, use) == data
+    assert proxy.count("PATCH") == 3  # 2000 + 2000 + 1120
+
+
+def test_truncated_source_blob_is_caught(plain_registry, fault_proxy, multi_platform):
+    image, ref = multi_platform
+    proxy = fault_proxy(plain_registry, Fault("truncate", path="/blobs/sha256:", method="GET", body_bytes=10))
+    access = RegistryAccess.create(insecure_registries=[proxy.host])
+    repo = parse_reference(ref).with_registry(proxy.host)
+
+    async def use(client: RegistryClient) -> None:
+        manifest = await client.get_manifest(repo, image.manifest_digests["linux/amd64"])
+        async with client.open_blob(repo, manifest.layers[0]) as chunks:
+            async for _ in chunks:
+                pass
+
+    with pytest.raises(RegistryError) as caught:
+        with_client(access, use)
+    assert caught.value.transient
+    assert caught.value.operation.startswith("get blob sha256:")
