@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
-from hera.workflows import DAG, Workflow
+from hera.workflows import DAG, Artifact, Container, Task, Workflow
 
 from hera_imagebuild.client.dag import BuildHandle
 from hera_imagebuild.client.inline import ImageBuild
+from hera_imagebuild.client.options import Handoff
 from hera_imagebuild.client.published import (
     ENTRYPOINT,
     PVC_TEMPLATE_NAME,
     TEMPLATE_NAME,
     build_from_template,
     build_workflow,
+    cluster_workflow_template,
 )
-from hera_imagebuild.client.spec import PvcContext
+from hera_imagebuild.client.spec import (
+    ArtifactContext,
+    ArtifactHandoff,
+    BuildSettings,
+    Context,
+    PvcContext,
+    PvcHandoff,
+    S3Context,
+)
 from hera_imagebuild.lint import ArgoSchema
 
 from .conftest import CONSUMER, as_dict, inline_workflow, lint_text, spec, template
@@ -141,3 +151,45 @@ def test_one_off_workflow(argo_schemas: list[ArgoSchema]) -> None:
     assert document["spec"]["serviceAccountName"] == "builder"
     assert _task(document, "build")["templateRef"] == {"name": TEMPLATE_NAME, "template": ENTRYPOINT}
     assert lint_text(workflow.to_yaml(), argo_schemas) == []
+
+
+FETCH = Container(
+    name="fetch-code",
+    image="alpine/git:2.45.2",
+    command=["git", "clone", "--depth=1", "https://github.com/example-org/model.git", "/src"],
+    outputs=[Artifact(name="source", path="/src")],
+)
+
+
+def test_context_from_an_upstream_task(argo_schemas: list[ArgoSchema]) -> None:
+    build = ImageBuild(
+        spec(context=ArtifactContext(source="{{tasks.fetch-code.outputs.artifacts.source}}")), name="trainer"
+    )
+    with Workflow(generate_name="p-", entrypoint="main") as workflow, DAG(name="main"):
+        fetch = FETCH()
+        image = build()
+        assert isinstance(fetch, Task)
+        fetch >> image.task
+    task = _task(as_dict(workflow), "trainer")
+    assert task["arguments"]["artifacts"] == [
+        {"name": "context", "from": "{{tasks.fetch-code.outputs.artifacts.source}}"}
+    ]
+    assert lint_text(workflow.to_yaml(), argo_schemas) == []
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        PvcContext(claim_name="sources", sub_path="trainer"),
+        S3Context(url="s3://ml-contexts/trainer.tar.gz", endpoint="minio.example.com:9000", insecure=True),
+    ],
+)
+@pytest.mark.parametrize("handoff", [ArtifactHandoff(), PvcHandoff(claim_name="build-scratch")])
+def test_every_template_shape_is_valid_argo(
+    context: Context, handoff: Handoff, argo_schemas: list[ArgoSchema]
+) -> None:
+    built = spec(context=context, settings=BuildSettings(handoff=handoff))
+    assert lint_text(inline_workflow(ImageBuild(built, name="trainer")).to_yaml(), argo_schemas) == []
+    kind: Literal["artifact", "pvc"] = "pvc" if context.kind == "pvc" else "artifact"
+    published = cluster_workflow_template(BuildSettings(handoff=handoff), context=kind)
+    assert lint_text(published.to_yaml(), argo_schemas) == []
