@@ -270,6 +270,25 @@ def benchmark_section(result: Mapping[str, Any], chart: str | None) -> list[str]
     return lines
 
 
+def summary_table(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Every comparison of every benchmark in one table."""
+    medians = {
+        (benchmark_id, case["name"]): case["median"]
+        for benchmark_id, result in results.items()
+        for case in result["cases"]
+    }
+    rows = [
+        [benchmark_id, c["case"], seconds(medians[(benchmark_id, c["case"])]), c["against"],
+         seconds(medians[(benchmark_id, c["against"])]), f"**{c['ratio']:.2f}x**"]
+        for benchmark_id, result in results.items()
+        for c in result["comparisons"]
+    ]  # fmt: skip
+    if not rows:
+        return []
+    header = ["", "case", "median", "against", "median", "ratio"]
+    return ["## Summary", "", *markdown_table(header, rows), ""]
+
+
 def performance_page(results: Mapping[str, Mapping[str, Any]], charts: Mapping[str, str]) -> str:
     """The text of docs/performance.md."""
     lines = [
@@ -284,6 +303,7 @@ def performance_page(results: Mapping[str, Mapping[str, Any]], charts: Mapping[s
         "",
         REGENERATE,
         "",
+        *summary_table(results),
     ]
     for benchmark_id in BENCHMARK_IDS:
         if benchmark_id in results:
