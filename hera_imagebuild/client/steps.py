@@ -100,7 +100,9 @@ def _handoff_volume(read_only: bool) -> tuple[list[m.Volume], list[m.VolumeMount
     return [volume], [mount]
 
 
+# The runtime image runs as an unprivileged user (images/runtime/Dockerfile); refuse to run it as root.
 _RUNTIME_SECURITY = m.SecurityContext(
+    run_as_non_root=True,
     privileged=False,
     allow_privilege_escalation=False,
     capabilities=m.Capabilities(drop=["ALL"]),

@@ -95,6 +95,7 @@ def test_pods_carry_no_token_and_no_privilege() -> None:
         security = template(_published(), step)["container"]["securityContext"]
         assert security["allowPrivilegeEscalation"] is False
         assert security["capabilities"] == {"drop": ["ALL"]}
+        assert security["runAsNonRoot"] is True
 
 
 def test_token_opt_out_drops_the_executor_account() -> None:
