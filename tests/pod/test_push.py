@@ -196,6 +196,7 @@ def test_push_with_bearer_token_auth(
     # Concurrent requests share one push token (it covers the pulls of verification too).
     assert [g.granted for g in grants] == [("repository:push/token:pull,push",)]
     assert grants[0].username == token_pusher.username
+    assert token_pusher.password not in run.out + run.err
     assert (
         skopeo.inspect(
             f"{token_registry.host}/push/token:v1", registry=token_registry, credentials=token_pusher
