@@ -132,12 +132,12 @@ class _Copy:
             label = f"{self.destination.name} blob {blob.digest[7:19]}"
             if await self.client.blob_exists(self.destination, blob, for_push=True):
                 self.stats.present.append(blob.digest)
-                self._finish_quietly(label, "already present")
+                self._note(label, "already present")
                 return
             mount_from = self._mount_source()
             if mount_from and await self.client.mount_blob(self.destination, blob, mount_from):
                 self.stats.mounted.append(blob.digest)
-                self._finish_quietly(label, f"mounted from {mount_from}")
+                self._note(label, f"mounted from {mount_from}")
                 return
             progress = self.progress
             if progress:
@@ -156,10 +156,10 @@ class _Copy:
             )
             self.stats.uploaded.append(blob.digest)
             self.stats.bytes_uploaded += blob.size
-            if self.progress:
-                self.progress.finish(key, "uploaded")
+            if progress:
+                progress.finish(key, "uploaded")
 
-    def _finish_quietly(self, label: str, note: str) -> None:
+    def _note(self, label: str, note: str) -> None:
         if self.progress:
             self.progress.info(f"{label}: {note}")
 
