@@ -1,9 +1,10 @@
 """Copying an image by digest into a registry, from any :class:`ImageSource`.
 
 Sources are an OCI layout on disk (push) or another registry (prefetch's cache
-copy). The copy is idempotent: blobs and manifests the destination already has
-are not sent again, so a re-run after a partial copy finishes it. The exact
-manifest bytes are stored, so the destination serves the source's digest.
+copy). The copy is idempotent: blobs the destination already has are not sent
+again, so a re-run after a partial copy only sends what is missing (manifests
+are small and always stored again, which also puts a moved tag back). The
+exact manifest bytes are stored, so the destination serves the source's digest.
 """
 
 from __future__ import annotations
