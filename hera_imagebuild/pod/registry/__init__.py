@@ -1,9 +1,12 @@
 """A small async registry client (OCI distribution API) for the pod-side steps.
 
-Why our own and not oras-py, aioregistry or skopeo: see ``docs`` and DESIGN
-notes; in short, we need verified TLS by default, bounded time for every
-request (a trickling server included), Retry-After, bearer tokens per scope,
-and credentials only from the mounted docker config.
+Why not an existing client: oras-py fails bearer-token pushes, has no
+timeouts and sleeps for minutes in built-in retries; aioregistry verifies TLS
+only when handed an SSL context; skopeo gives no per-request deadline (a
+trickling server holds it) and does not retry 503. The steps need verified TLS
+by default, a bounded time for every request, ``Retry-After``, bearer tokens
+per scope, credentials only from the mounted docker config, and errors that
+say whether a retry can help; that fits in a few hundred lines on httpx.
 """
 
 from hera_imagebuild.pod.registry.access import RegistryAccess
