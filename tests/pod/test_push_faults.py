@@ -41,14 +41,17 @@ def later() -> Iterator[list[threading.Timer]]:
         timer.join(5)
 
 
-def push_through(capsys, proxy: FaultProxy, image, out: Path, *extra: str, timeout: float = 20) -> PushRun:
+def push_through(
+    capsys, proxy: FaultProxy, image, out: Path, *extra: str, timeout: float = 20, plain_http: bool = True
+) -> PushRun:
+    insecure = [f"--insecure-registry={proxy.host}"] if plain_http else []
     return run_push(
         capsys,
         f"--image={image.layout_dir}",
         f"--destination={proxy.host}/faults/app:v1",
-        f"--insecure-registry={proxy.host}",
         f"--timeout={timeout:g}",
         f"--output-dir={out}",
+        *insecure,
         *extra,
     )
 
@@ -246,20 +249,15 @@ def test_auth_denied_is_not_retried(
     proxy = fault_proxy(tls_registry)
     wrong = type(tls_user)(tls_user.username, "not-the-password")
     authfile = docker_config({proxy.host: wrong})
-    run = run_push(
-        capsys,
-        f"--image={image.layout_dir}",
-        f"--destination={proxy.host}/faults/app:v1",
-        f"--authfile={authfile}",
-        f"--cert-dir={tls_registry.tls.cert_dir}",
-        f"--output-dir={tmp_path / 'out'}",
+    cert_dir = f"--cert-dir={tls_registry.tls.cert_dir}"
+    run = push_through(
+        capsys, proxy, image, tmp_path / "out", f"--authfile={authfile}", cert_dir, plain_http=False
     )
-    assert run.code == EXIT_FAILED, run.err
+    assert_clear_failure(run, proxy, tmp_path / "out", EXIT_FAILED)
     assert "UNAUTHORIZED" in run.last_line
     assert retries_in(run) == 0
     # Each blob check: once anonymous, once with the (wrong) credentials; then nothing more.
     assert proxy.count() <= 2 * 3
-    assert_no_outputs(tmp_path / "out")
     reliability.record(
         role=ROLE, fault="auth denied", outcome="clear failure", seconds=run.seconds, detail=run.last_line
     )
@@ -284,18 +282,11 @@ def test_untrusted_tls_fails_without_downgrade(
 ):
     proxy = fault_proxy(tls_registry)
     authfile = docker_config({proxy.host: tls_user})
-    run = run_push(
-        capsys,
-        f"--image={image.layout_dir}",
-        f"--destination={proxy.host}/faults/app:v1",
-        f"--authfile={authfile}",
-        f"--output-dir={tmp_path / 'out'}",
-    )
-    assert run.code == EXIT_FAILED, run.err
+    run = push_through(capsys, proxy, image, tmp_path / "out", f"--authfile={authfile}", plain_http=False)
+    assert_clear_failure(run, proxy, tmp_path / "out", EXIT_FAILED)
     assert "TLS certificate not trusted" in run.last_line
     assert retries_in(run) == 0
     assert proxy.count() == 0  # no HTTP request got through: no plain-HTTP retry, no unverified one
-    assert_no_outputs(tmp_path / "out")
     reliability.record(
         role=ROLE, fault="untrusted TLS", outcome="clear failure", seconds=run.seconds, detail=run.last_line
     )
