@@ -7,6 +7,7 @@ per process; validating a typical document then takes a few milliseconds.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import reprlib
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ PATCHED_DEFINITIONS: dict[str, dict[str, Any]] = {
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
 _MAX_MESSAGE = 200
+_RESULTS_KEPT = 512  # validation results remembered per schema (oldest dropped first)
 _short = reprlib.Repr()
 _short.maxstring = 40
 _short.maxother = 40
@@ -50,6 +52,7 @@ class ArgoSchema:
     path: Path
     definitions: dict[str, Any]
     _validators: dict[str, Draft202012Validator] = field(default_factory=dict, repr=False)
+    _results: dict[str, list[Finding]] = field(default_factory=dict, repr=False)
 
     @property
     def label(self) -> str:
@@ -67,7 +70,23 @@ class ArgoSchema:
         return validator
 
     def validate(self, kind: str, body: Any) -> list[Finding]:
-        """Every schema violation of ``body`` (a document of ``kind``), in document order."""
+        """Every schema violation of ``body`` (a document of ``kind``), in document order.
+
+        Results are remembered by the document's content: test suites and editors lint the
+        same rendered templates again and again, and validation is the slow part of lint.
+        """
+        try:
+            key = hashlib.sha256(f"{kind}\0{json.dumps(body, sort_keys=True)}".encode()).hexdigest()
+        except (TypeError, ValueError):  # YAML values JSON cannot hold (dates, odd keys): no caching
+            return self._validate(kind, body)
+        findings = self._results.get(key)
+        if findings is None:
+            if len(self._results) >= _RESULTS_KEPT:
+                self._results.pop(next(iter(self._results)))
+            findings = self._results[key] = self._validate(kind, body)
+        return list(findings)
+
+    def _validate(self, kind: str, body: Any) -> list[Finding]:
         errors = sorted(
             self.validator(kind).iter_errors(body), key=lambda error: _sort_key(error.absolute_path)
         )
