@@ -21,7 +21,11 @@ class _Loader(_BaseLoader):
     """A safe loader that reads timestamps as Kubernetes does: as strings, not datetimes."""
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _BaseLoader.construct_yaml_str)
+def _timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 #: Kinds the linter checks, all in ``argoproj.io/v1alpha1``.
 WORKFLOW_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
