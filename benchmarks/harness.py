@@ -145,6 +145,26 @@ def _memory_gib() -> float | None:
     return round(int(match.group(1)) / 1024**2, 1) if match else None
 
 
+def _commit() -> str:
+    """The checkout's commit, marked ``+changes`` when the working tree differs from it."""
+    git = ["git", "-C", str(REPO_ROOT)]
+    try:
+        commit = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=30
+        )
+        status = subprocess.run(
+            [*git, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except OSError:
+        return "unknown"
+    if commit.returncode != 0:
+        return "unknown"
+    return commit.stdout.strip() + ("+changes" if status.stdout.strip() else "")
+
+
 def machine_info() -> dict[str, Any]:
     """The machine and tool versions a result was measured with."""
     from hera_imagebuild._version import __version__
@@ -165,6 +185,7 @@ def machine_info() -> dict[str, Any]:
         "registry": _first_line(["docker-registry", "--version"]),
         "hera": hera_version,
         "hera_imagebuild": __version__,
+        "commit": _commit(),
         "load_average": [round(load, 2) for load in os.getloadavg()],
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }

@@ -241,7 +241,7 @@ def machine_line(machine: Mapping[str, Any]) -> str:
         f"{machine.get('cpu')}, {machine.get('cores')} cores, {machine.get('memory_gib')} GiB memory, "
         f"{machine.get('os')}; Python {machine.get('python')}, {machine.get('skopeo')}, "
         f"{machine.get('registry')}, hera {machine.get('hera')}, hera-imagebuild "
-        f"{machine.get('hera_imagebuild')}; measured {machine.get('date')} "
+        f"{machine.get('hera_imagebuild')} (commit {machine.get('commit')}); measured {machine.get('date')} "
         f"(load average at start: {machine.get('load_average')})"
     )
 
