@@ -61,7 +61,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def code(text: object) -> str:
     """``text`` verbatim in a table cell: HTML-escaped, pipes and newlines made table-safe."""
-    escaped = html.escape(str(text)).replace("|", "&#124;").replace("\n", "<br>")
+    escaped = html.escape(str(text), quote=False).replace("|", "&#124;").replace("\n", "<br>")
     return f"<code>{escaped}</code>" if escaped else "<em>(empty)</em>"
 
 
