@@ -16,7 +16,7 @@ import pytest
 from contract_server import ContractServer, Fault, build_statuses
 
 from hera_imagebuild.client.context import GitContext
-from hera_imagebuild.client.published import TEMPLATE_NAME
+from hera_imagebuild.client.published import PVC_TEMPLATE_NAME, TEMPLATE_NAME
 from hera_imagebuild.client.spec import BuildSpec
 from hera_imagebuild.cluster import Cluster, ConnectionSettings, WaitTimeout
 from hera_imagebuild.cluster.install import template_manifest
@@ -183,3 +183,52 @@ def test_contract_python_api_wait_timeout_carries_the_last_state(
             cluster.wait(submitted.name, timeout=0.2, poll_interval=0.01)
     assert caught.value.state is not None
     assert caught.value.state.phase == "Running"
+
+
+def test_contract_pvc_build_against_the_namespaced_template(
+    kube_env: Path, contract_server: ContractServer, cli: CliRunner
+) -> None:
+    assert cli(["install", "--namespaced", "--no-executor-service-account"])[0] == 0
+    argv = ["build", "--context", "pvc:build-context/app", "-d", "registry.example.com/team/app:v1"]
+    code, _, err = cli([*argv, "--namespaced-template"])
+    assert code == 0, err
+    body = contract_server.calls("POST", WORKFLOWS)[0].body
+    task = body["spec"]["templates"][0]["dag"]["tasks"][0]
+    assert task["templateRef"] == {"name": PVC_TEMPLATE_NAME, "template": "build"}
+    params = {p["name"]: p["value"] for p in task["arguments"]["parameters"]}
+    assert (params["context-pvc"], params["context-sub-path"]) == ("build-context", "app")
+    assert "artifacts" not in task["arguments"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--context", "ftp://x/y"], "--context: 'ftp://x/y' is not a context"),
+        (["--context", "pvc:Bad_Claim"], "context.claim_name"),
+        (
+            ["--context", "https://github.com/a/b.git", "--build-arg", "NOVALUE"],
+            "--build-arg: 'NOVALUE' is not NAME=VALUE",
+        ),
+        (
+            ["--context", "https://github.com/a/b.git", "--mirror", "docker.io="],
+            "--mirror: 'docker.io=' is not",
+        ),
+        (["--context", "https://github.com/a/b.git", "-d", "Not A Ref"], "destinations"),
+    ],
+    ids=["context-scheme", "claim-name", "build-arg", "mirror", "destination"],
+)
+def test_bad_build_flags_are_clear_errors_before_any_request(
+    extra: list[str],
+    expected: str,
+    kube_env: Path,
+    contract_server: ContractServer,
+    cli: CliRunner,
+    bad_input: Any,
+) -> None:
+    argv = ["build", "-d", "registry.example.com/team/app:v1", *extra]
+    code, out, err = cli(argv)
+    assert code == 2
+    assert out == ""
+    assert expected in err
+    assert contract_server.requests == []
+    bad_input.record(area="CLI", given=" ".join(["hera-imagebuild", *argv]), error=err.strip())

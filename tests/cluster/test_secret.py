@@ -6,6 +6,7 @@ import base64
 import json
 import shutil
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,6 +21,7 @@ from hera_imagebuild.cluster.secret import (
 
 if TYPE_CHECKING:
     from conftest import CliRunner
+    from contract_server import ContractServer
 
     from hera_imagebuild.sandbox.credentials import Credentials
 
@@ -171,3 +173,37 @@ def test_bad_input_is_a_clear_error_without_traceback(
     assert expected in err
     assert out == ""
     bad_input.record(area="docker config", given=" ".join(argv), error=err.strip().splitlines()[-1])
+
+
+def test_contract_secret_apply_creates_then_updates_through_kubernetes(
+    kube_env: Path, contract_server: ContractServer, cli: CliRunner, registry_user: Credentials
+) -> None:
+    argv = ["secret", "docker-config", "--registry", "registry.example.com", "--username", "builder"]
+    code, out, err = cli([*argv, "--password-stdin", "--apply"], registry_user.password)
+    assert code == 0, err
+    assert out.strip() == "Secret hera-imagebuild-docker-config created in namespace ci"
+    create = contract_server.calls("POST", "/api/v1/namespaces/ci/secrets$")
+    assert len(create) == 1
+    assert (
+        decoded_config(create[0].body)["auths"]["registry.example.com"]["password"] == registry_user.password
+    )
+
+    code, out, _ = cli(
+        [*argv, "--registry", "mirror.example.com", "--password-stdin", "--apply"], registry_user.password
+    )
+    assert code == 0
+    assert out.strip() == "Secret hera-imagebuild-docker-config updated in namespace ci"
+    stored = contract_server.get_object("Secret", "hera-imagebuild-docker-config", "ci")
+    assert stored is not None
+    assert set(decoded_config(stored)["auths"]) == {"registry.example.com", "mirror.example.com"}
+
+
+def test_contract_secret_apply_through_the_argo_server_says_to_use_a_kubeconfig(
+    argo_env: pytest.MonkeyPatch, contract_server: ContractServer, cli: CliRunner, registry_user: Credentials
+) -> None:
+    argv = ["secret", "docker-config", "--registry", "registry.example.com", "--username", "builder"]
+    code, out, err = cli([*argv, "--password-stdin", "--apply"], registry_user.password)
+    assert code == 1
+    assert out == ""
+    assert "the Argo Server has no API for this kind; unset ARGO_SERVER" in err
+    assert contract_server.requests == []
