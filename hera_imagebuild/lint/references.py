@@ -17,25 +17,12 @@ from hera_imagebuild.lint.tags import ARGO_ROOTS, Tag, TagError, expression_refe
 from hera_imagebuild.lint.variables import Node, Scope, names, node_for, resolve
 
 _LOOPS = ("withItems", "withParam", "withSequence")
-# An input artifact with one of these has a default source; without, a caller must pass it.
-_ARTIFACT_SOURCES = frozenset(
-    {
-        "raw",
-        "s3",
-        "gcs",
-        "git",
-        "http",
-        "hdfs",
-        "oss",
-        "azure",
-        "artifactory",
-        "plugin",
-        "from",
-        "fromExpression",
-    }
-)
+# An input artifact with a location (or taken from another artifact) needs no argument.
+_ARTIFACT_LOCATIONS = ("raw", "s3", "gcs", "git", "http", "hdfs", "oss", "azure", "artifactory", "plugin")
+_ARTIFACT_SOURCES = frozenset((*_ARTIFACT_LOCATIONS, "from", "fromExpression"))
 _PARAMETER_DEFAULTS = ("value", "default", "valueFrom")
 _TAG_EXCERPT = 60
+_TEMPLATE_KINDS = ("WorkflowTemplate", "ClusterWorkflowTemplate")
 
 
 class TemplateRegistry:
@@ -44,10 +31,7 @@ class TemplateRegistry:
     def __init__(self, documents: Iterable[Document]) -> None:
         self._documents: dict[tuple[str, str], Document] = {}
         for document in documents:
-            if document.kind in (
-                "WorkflowTemplate",
-                "ClusterWorkflowTemplate",
-            ) and not document.name.startswith("#"):
+            if document.kind in _TEMPLATE_KINDS and not document.name.startswith("#"):  # "#N": unnamed
                 self._documents[(document.kind, document.name)] = document
 
     def get(self, name: str, *, cluster_scope: bool) -> Document | None:
@@ -248,17 +232,19 @@ class ReferenceChecker:
         elif isinstance(call.get("inline"), dict):
             callee = _Callee(call["inline"], "(inline)")
         if callee.template is not None:
-            self._check_arguments(call, callee, path)
+            self._check_arguments(call, callee.template, callee.label, path)
         if "onExit" in call:
             self._local_template(call["onExit"], (*path, "onExit"))
         for name, hook in _mapping(call.get("hooks")).items():
             self._invocation(hook, (*path, "hooks", name), inline=False)
         return callee
 
-    def _check_arguments(self, call: Mapping[str, Any], callee: _Callee, path: JsonPath) -> None:
-        assert callee.template is not None
+    def _check_arguments(
+        self, call: Mapping[str, Any], template: Mapping[str, Any], label: str, path: JsonPath
+    ) -> None:
+        """Arguments passed must be declared inputs; inputs without a default must be passed."""
         arguments = _arguments(call)
-        inputs = _mapping(callee.template.get("inputs"))
+        inputs = _mapping(template.get("inputs"))
         for kind, defaults in (("parameters", _PARAMETER_DEFAULTS), ("artifacts", _ARTIFACT_SOURCES)):
             declared = {name: item for _, item, name in iter_named(inputs.get(kind))}
             passed = set()
@@ -267,7 +253,7 @@ class ReferenceChecker:
                 if name not in declared:
                     self._add(
                         (*path, "arguments", kind, index, "name"),
-                        f"template {callee.label} has no input {kind[:-1]} '{name}' "
+                        f"template {label} has no input {kind[:-1]} '{name}' "
                         f"(inputs.{kind}: {_listing(declared)})",
                     )
             for name, item in declared.items():
@@ -275,7 +261,7 @@ class ReferenceChecker:
                 if name not in passed and not optional:
                     self._add(
                         (*path, "arguments") if "arguments" in call else path,
-                        f"template {callee.label} requires input {kind[:-1]} '{name}', which is not passed",
+                        f"template {label} requires input {kind[:-1]} '{name}', which is not passed",
                     )
 
     # -- inside templates ----------------------------------------------------------------------
