@@ -7,14 +7,12 @@ docs/cluster.md explains each. Nothing here runs without
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterator
 
 import pytest
-from e2e_config import E2EConfig
+from e2e_config import E2EConfig, build_settings
 
-from hera_imagebuild.client.options import BuildSettings
 from hera_imagebuild.cluster import Cluster, ConnectionSettings
 
 SKIP_REASON = (
@@ -45,16 +43,6 @@ def e2e() -> E2EConfig:
         mirror=env.get("HERA_IMAGEBUILD_E2E_MIRROR", "kind-mirror:5000"),
         mirror_url=env.get("HERA_IMAGEBUILD_E2E_MIRROR_URL", "http://127.0.0.1:5002"),
     )
-
-
-def build_settings(e2e: E2EConfig) -> BuildSettings:
-    """The template shape for the suite: the kind registries speak plain HTTP."""
-    if "insecure_registries" not in {f.name for f in dataclasses.fields(BuildSettings)}:
-        pytest.fail(
-            "BuildSettings has no insecure_registries, so the template cannot reach the suite's plain-HTTP "
-            "registries (kaniko --insecure-registry, prefetch/push --insecure-registry)"
-        )
-    return BuildSettings(insecure_registries=(e2e.registry, e2e.mirror))  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")

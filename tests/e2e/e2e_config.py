@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+
+import pytest
+
+from hera_imagebuild.client.options import BuildSettings
 
 
 @dataclass(frozen=True)
@@ -17,3 +22,13 @@ class E2EConfig:
     mirror: str
     mirror_url: str
     broken_mirror: str = "broken-mirror.invalid:5000"  # .invalid never resolves (RFC 2606)
+
+
+def build_settings(e2e: E2EConfig) -> BuildSettings:
+    """The template shape for the suite: the kind registries speak plain HTTP."""
+    if "insecure_registries" not in {f.name for f in dataclasses.fields(BuildSettings)}:
+        pytest.fail(
+            "BuildSettings has no insecure_registries, so the template cannot reach the suite's plain-HTTP "
+            "registries (kaniko --insecure-registry, prefetch/push --insecure-registry)"
+        )
+    return BuildSettings(insecure_registries=(e2e.registry, e2e.mirror))  # type: ignore[call-arg]

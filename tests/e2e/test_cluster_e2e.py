@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_config import E2EConfig
+from e2e_config import E2EConfig, build_settings
 
 from hera_imagebuild.cli.main import main
 from hera_imagebuild.client.context import PvcContext
@@ -53,8 +53,10 @@ def spec_for(e2e: E2EConfig, tag: str) -> BuildSpec:
     )
 
 
-def test_install_is_idempotent_and_versioned(cluster: Cluster) -> None:
-    results = cluster.install(contexts=["artifact"], executor_service_account=None)
+def test_install_is_idempotent_and_versioned(e2e: E2EConfig, cluster: Cluster) -> None:
+    results = cluster.install(
+        settings=build_settings(e2e), contexts=["artifact"], executor_service_account=None
+    )
     assert [r.action for r in results] == ["updated"]
     stored = cluster.backend.get(CLUSTER_WORKFLOW_TEMPLATE, TEMPLATE_NAME)
     assert stored["metadata"]["name"] == TEMPLATE_NAME
