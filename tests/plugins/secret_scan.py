@@ -12,8 +12,8 @@ What is scanned:
   directory (session-scoped fixtures: registry logs, reports), and the
   repository's ``.artifacts/``, ``templates/``, ``examples/`` and ``docs/``.
 
-What is looked for: every password of the sandbox's test users, in clear, as
-``user:password`` and as base64 ``auth`` (the docker config spelling), plus any
+What is looked for: every password of the sandbox's test users, in clear and as
+base64 ``auth`` of ``user:password`` (the docker config spelling), plus any
 HTTP ``Authorization`` header value and any JSON web token (the sandbox token
 issuer's bearer tokens are JWTs). Files where credentials belong (docker
 configs, registry configs) are not scanned.
@@ -173,19 +173,15 @@ def _is_credential_store(path: Path, text: str) -> bool:
 class SecretScanPlugin:
     """The hooks; one instance per pytest run."""
 
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self._scanner: SecretScanner | None = None
+    def __init__(self) -> None:
+        self.scanner: SecretScanner | None = None
         self.leaks: list[Leak] = []
         self.tmp_paths: dict[str, Path] = {}
         self.scanned_dirs: list[Path] = []
 
-    @property
-    def scanner(self) -> SecretScanner:
-        """The scanner, made on first use: by then every conftest.py with credentials is loaded."""
-        if self._scanner is None:
-            self._scanner = SecretScanner(secret_values(sandbox_credentials(self.config)))
-        return self._scanner
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Make the scanner once collection has loaded every conftest.py that defines credentials."""
+        self.scanner = SecretScanner(secret_values(sandbox_credentials(session.config)))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -193,6 +189,8 @@ class SecretScanPlugin:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         """Scan each phase's report, and at teardown the test's ``tmp_path``; a leak fails the test."""
         report = yield
+        if self.scanner is None:
+            return report
         if call.when == "setup" and isinstance(item, pytest.Function):
             tmp_path = item.funcargs.get("tmp_path")
             if isinstance(tmp_path, Path):
@@ -216,6 +214,7 @@ class SecretScanPlugin:
 
     def _scan_report(self, report: pytest.TestReport) -> list[Leak]:
         """Find secrets in a phase's captured output and failure text, and blank them out."""
+        assert self.scanner is not None
         self.scanner.outputs_scanned += 1
         leaks = []
         for index, (title, content) in enumerate(report.sections):
@@ -237,6 +236,8 @@ class SecretScanPlugin:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Scan what the whole session left behind; a leak fails the run."""
+        if self.scanner is None:  # collection failed: nothing ran
+            return
         basetemp = session.config.stash.get(BASETEMP, None)
         roots = [REPO_ROOT / name for name in REPO_OUTPUT_DIRS]
         if basetemp is not None:
@@ -245,12 +246,14 @@ class SecretScanPlugin:
             for path, labels in self.scanner.scan_tree(root, skip=self.scanned_dirs):
                 owner = _owner(path, basetemp)
                 self.leaks += [Leak(str(path), label, owner) for label in labels]
-        if self.leaks:
+        if self.leaks and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         """Say what was scanned, and every leak, loudly."""
         scanner = self.scanner
+        if scanner is None:
+            return
         if not self.leaks:
             terminalreporter.write_line(
                 f"secret_scan: no test credential in {scanner.outputs_scanned} captured outputs "
@@ -278,4 +281,4 @@ def _secret_scan_basetemp(pytestconfig: pytest.Config, tmp_path_factory: pytest.
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the scanner for this run."""
-    config.pluginmanager.register(SecretScanPlugin(config), "secret_scan_plugin")
+    config.pluginmanager.register(SecretScanPlugin(), "secret_scan_plugin")
