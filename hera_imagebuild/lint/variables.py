@@ -10,19 +10,11 @@ from hera_imagebuild.lint.documents import iter_named
 
 _NODE_ATTRIBUTES = ("id", "ip", "status", "exitCode", "startedAt", "finishedAt", "hostNodeName")
 _LAST_RETRY = ("exitCode", "status", "duration", "message")
-# workflow.<name> with no further part / with any further part (variables.md "Global", "Exit Handler").
+# workflow.<name> without further parts, and workflow.<name>.<anything> (variables.md "Global",
+# "Exit Handler"); workflow.parameters and workflow.outputs are resolved on their own.
 _WORKFLOW_SCALARS = frozenset(
-    {
-        "name",
-        "namespace",
-        "mainEntrypoint",
-        "serviceAccountName",
-        "uid",
-        "priority",
-        "duration",
-        "scheduledTime",
-    }
-    | {"status", "failures"}
+    {"name", "namespace", "mainEntrypoint", "serviceAccountName", "uid", "priority", "duration"}
+    | {"scheduledTime", "status", "failures"}
 )
 _WORKFLOW_MAPS = frozenset({"annotations", "labels", "creationTimestamp"})
 
