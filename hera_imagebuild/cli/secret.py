@@ -57,10 +57,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hera_imagebuild.cluster.secret import credentials_for, docker_config_secret, read_password
+    from hera_imagebuild.cluster.secret import (
+        check_username,
+        credentials_for,
+        docker_config_secret,
+        read_password,
+        registry_config_key,
+        validate_secret_name,
+    )
     from hera_imagebuild.cluster.settings import settings_from_args
 
     settings = settings_from_args(args)
+    # Everything that can be wrong without the password is checked before stdin is read.
+    validate_secret_name(args.name)
+    check_username(args.username)
+    for registry in args.registry:
+        registry_config_key(registry)
     password = read_password(sys.stdin.read())
     credentials = credentials_for(args.registry, args.username, password)  # validate before connecting
     if not args.apply:

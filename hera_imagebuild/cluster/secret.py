@@ -56,6 +56,24 @@ def registry_config_key(registry: str, *, field_name: str = "registry") -> str:
     return DOCKER_HUB_CONFIG_KEY if normalized == DOCKER_HUB else normalized
 
 
+def check_username(username: str) -> str:
+    """Check a registry user name (before any password is read).
+
+    Raises:
+        ValueError: If it is empty, contains ``:`` or a line break.
+    """
+    if not username:
+        raise ValueError("username: it is empty; expected the registry user name")
+    if ":" in username:
+        raise ValueError(
+            f"username: {username!r} contains ':'; a docker config 'auth' is "
+            "base64('username:password'), so the user name cannot contain ':'"
+        )
+    if any(ch in username for ch in "\r\n"):
+        raise ValueError("username: it contains a line break")
+    return username
+
+
 @dataclass(frozen=True)
 class RegistryCredential:
     """A username and password for one registry (the password is hidden from repr).
@@ -71,15 +89,7 @@ class RegistryCredential:
 
     def __post_init__(self) -> None:
         registry_config_key(self.registry)
-        if not self.username:
-            raise ValueError("username: it is empty; expected the registry user name")
-        if ":" in self.username:
-            raise ValueError(
-                f"username: {self.username!r} contains ':'; a docker config 'auth' is "
-                "base64('username:password'), so the user name cannot contain ':'"
-            )
-        if any(ch in self.username for ch in "\r\n"):
-            raise ValueError("username: it contains a line break")
+        check_username(self.username)
         if not self.password:
             raise ValueError("password: it is empty; expected the registry password or token on stdin")
 
