@@ -1,5 +1,21 @@
 """Offline checks of Argo documents: Argo's JSON schema and a stricter check of our own.
 
+Three checks run on every Workflow, WorkflowTemplate, ClusterWorkflowTemplate and CronWorkflow
+(other kinds are reported as not checked):
+
+* Argo's JSON schema, when given (a file, or a directory with one per Argo release). The project
+  does not ship it. IntOrString and Quantity are patched to accept numbers (argo-workflows #6060).
+* Unknown keys anywhere in the object tree, judged by Hera's generated models of the Argo and
+  Kubernetes API (the schema allows unknown keys; Argo drops them silently).
+* References: templates, ``templateRef`` and ``workflowTemplateRef`` (against the templates of
+  the same run), DAG ``depends``/``dependencies`` (existence, cycles, Argo's style rules),
+  arguments against declared inputs, and every Argo variable in ``{{...}}`` and ``{{=...}}``:
+  inputs/outputs of the enclosing template, task and step outputs (only of tasks the task
+  depends on, of steps in earlier groups), workflow parameters, documented globals, ``item``
+  only inside loops. A reference to a template not given is a problem unless
+  ``allow_unresolved_refs`` is set (``--allow-unresolved-refs``): then what it would check is
+  skipped, nothing else.
+
 Example::
 
     from hera_imagebuild.lint import lint_files, load_schemas
