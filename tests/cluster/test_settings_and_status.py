@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -93,8 +95,6 @@ def test_status_of_a_pipeline_with_plain_pod_steps_and_two_builds() -> None:
 
 
 def test_progress_printer_prints_changes_only(capsys: pytest.CaptureFixture[str]) -> None:
-    import sys
-
     printer = ProgressPrinter(sys.stdout)
     statuses = build_statuses()
     now = datetime.now(timezone.utc)
@@ -107,3 +107,30 @@ def test_progress_printer_prints_changes_only(capsys: pytest.CaptureFixture[str]
         "build.prefetch: Succeeded",
         "build.build: Running attempt 2",
     ]
+
+
+def test_printing_a_secret_loads_neither_hera_nor_the_kubernetes_client(registry_user: Credentials) -> None:
+    code = (
+        "import io, sys\n"
+        "from hera_imagebuild.cli.main import main\n"
+        "sys.stdout = io.StringIO()\n"
+        "assert main(['secret', 'docker-config', '--registry', 'r.example.com', '--username', 'u', "
+        "'--password-stdin']) == 0\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & {'hera', 'kubernetes', 'pydantic'})\n"
+        "sys.stderr.write(','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, registry_user.password],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stderr == ""
+
+
+def test_lazy_public_names_match_their_modules() -> None:
+    import hera_imagebuild.cluster as cluster
+
+    assert sorted(cluster.__all__) == sorted(cluster._MODULES)
+    assert all(getattr(cluster, name).__name__ == name for name in cluster.__all__)
