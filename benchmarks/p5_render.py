@@ -33,6 +33,9 @@ BUILDS = 100
 DEFAULT_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "argo"
 """Where this workspace keeps Argo's JSON schemas (the project cannot vendor them)."""
 
+ETCD_REQUEST_LIMIT_KIB = 1536
+"""etcd's default ``--max-request-bytes`` (1.5 MiB): the largest object a default cluster stores."""
+
 INLINE = f"render + lint, {BUILDS} inline builds"
 TEMPLATE_REF = f"render + lint, {BUILDS} builds by templateRef"
 PLAIN = f"Hera render, {BUILDS} plain containers"
@@ -171,6 +174,13 @@ def main(argv: Sequence[str] | None = None) -> Result:
         + f"; YAML {median_phase(name, 'yaml_kib'):.0f} KiB."
         for name in WORKERS.values()
     ]
+    if median_phase(INLINE, "yaml_kib") > ETCD_REQUEST_LIMIT_KIB:
+        notes.append(
+            f"The inline form's Workflow is {median_phase(INLINE, 'yaml_kib') / 1024:.1f} MiB of YAML: more than "
+            "the 1.5 MiB etcd accepts per request by default, so a cluster would refuse it ('etcdserver: "
+            "request is too large', argo-workflows#4065). With many builds, use the templateRef form "
+            f"({median_phase(TEMPLATE_REF, 'yaml_kib'):.0f} KiB here)."
+        )
     result = Result(
         id="P5",
         title="render and lint 100 image builds",
