@@ -176,7 +176,8 @@ def main(argv: Sequence[str] | None = None) -> Result:
     ]
     if median_phase(INLINE, "yaml_kib") > ETCD_REQUEST_LIMIT_KIB:
         notes.append(
-            f"The inline form's Workflow is {median_phase(INLINE, 'yaml_kib') / 1024:.1f} MiB of YAML: more than "
+            f"The inline form's Workflow is {median_phase(INLINE, 'yaml_kib') / 1024:.1f} MiB of YAML: "
+            "more than "
             "the 1.5 MiB etcd accepts per request by default, so a cluster would refuse it ('etcdserver: "
             "request is too large', argo-workflows#4065). With many builds, use the templateRef form "
             f"({median_phase(TEMPLATE_REF, 'yaml_kib'):.0f} KiB here)."
