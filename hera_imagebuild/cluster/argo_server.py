@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from hera.workflows.models import (
 )
 from hera.workflows.service import WorkflowsService
 from pydantic import BaseModel, ValidationError
+from urllib3.exceptions import InsecureRequestWarning
 
 from hera_imagebuild.cluster.backend import Manifest, display_name, request_error, scrub, unreachable_error
 from hera_imagebuild.cluster.errors import ClusterError
@@ -61,6 +63,7 @@ class ArgoServerBackend:
         self.description = f"Argo Server {settings.argo_server_url}"
         self.namespace = settings.namespace or "default"
         self._token = settings.token
+        self._insecure = settings.insecure_skip_verify
         self._service = WorkflowsService(
             host=settings.argo_server_url,
             verify_ssl=not settings.insecure_skip_verify,
@@ -75,7 +78,13 @@ class ArgoServerBackend:
 
     def _call(self, action: str, kind: Kind, name: str, call: Callable[[], BaseModel]) -> Manifest:
         try:
-            return _dump(call())
+            with warnings.catch_warnings():
+                # Hera 7.1's service serialises requests with pydantic's deprecated .json(): not ours to fix.
+                warnings.filterwarnings("ignore", category=DeprecationWarning, module="hera")
+                if self._insecure:
+                    # The user chose ARGO_INSECURE_SKIP_VERIFY; a warning per request would drown --watch.
+                    warnings.simplefilter("ignore", InsecureRequestWarning)
+                return _dump(call())
         except HeraException as error:
             match = _HERA_MESSAGE.search(str(error))
             detail = match.group("message") if match else str(error)

@@ -21,6 +21,7 @@ import copy
 import itertools
 import json
 import re
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from hera_imagebuild.lint import WORKFLOW_KINDS, ArgoSchema, Document, lint_documents, load_schema
+from hera_imagebuild.sandbox.tls import TLSFiles
 
 Status = dict[str, Any]
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -131,8 +133,9 @@ _K8S_REASONS = {
 class ContractServer:
     """The loopback server; start with :meth:`start`, stop with :meth:`stop` (or use ``with``)."""
 
-    def __init__(self, *, token: str | None = None) -> None:
+    def __init__(self, *, token: str | None = None, tls: TLSFiles | None = None) -> None:
         self.token = token
+        self.tls = tls
         self.requests: list[Recorded] = []
         self.objects: dict[tuple[str, str | None, str], dict[str, Any]] = {}
         self.faults: list[Fault] = []
@@ -149,6 +152,10 @@ class ContractServer:
     def start(self) -> ContractServer:
         handler = _handler_for(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.tls.server_cert, self.tls.server_key)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -176,11 +183,12 @@ class ContractServer:
     @property
     def url(self) -> str:
         assert self._server is not None, "not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def host(self) -> str:
-        return self.url.removeprefix("http://")
+        return self.url.split("://", 1)[1]
 
     # helpers for tests ---------------------------------------------------------------------------
     def put_object(self, manifest: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,9 @@ from hera_imagebuild.cluster.install import template_manifest
 if TYPE_CHECKING:
     from conftest import CliRunner
 
+    from hera_imagebuild.sandbox.credentials import Credentials
+    from hera_imagebuild.sandbox.tls import TLSFiles
+
 CWT_PATH = "/apis/argoproj.io/v1alpha1/clusterworkflowtemplates"
 ARGO_CWT_PATH = "/api/v1/cluster-workflow-templates"
 
@@ -205,3 +208,22 @@ def test_contract_unreachable_server_and_missing_kubeconfig_are_clear(
     assert code == 2
     assert "ARGO_SECURE: 'maybe' is not a boolean" in err
     bad_input.record(area="CLI", given="ARGO_SECURE=maybe hera-imagebuild install", error=err.strip())
+
+
+def test_contract_argo_server_over_tls_verifies_unless_told_to_skip(
+    clean_env: pytest.MonkeyPatch, tls_files: TLSFiles, cluster_token: Credentials, cli: CliRunner
+) -> None:
+    with ContractServer(token=cluster_token.password, tls=tls_files) as server:
+        clean_env.setenv("ARGO_SERVER", server.host)
+        clean_env.setenv("ARGO_TOKEN", cluster_token.password)
+        code, _, err = cli(["install"])
+        assert code == 1
+        assert "TLS verification of Argo Server https://127.0.0.1:" in err
+        assert "set ARGO_INSECURE_SKIP_VERIFY=true" in err
+
+        clean_env.setenv("ARGO_INSECURE_SKIP_VERIFY", "true")
+        code, out, err = cli(["install"])
+        assert code == 0, err
+        assert "InsecureRequestWarning" not in err
+        assert f"ClusterWorkflowTemplate {TEMPLATE_NAME} created" in out
+        assert not server.invalid_bodies
