@@ -142,16 +142,16 @@ def reliability_page(reliability: list[dict[str, Any]], bad_inputs: list[dict[st
         "What each step does when a registry misbehaves, and what a user sees when an input is wrong.",
         "Every row below was recorded by a test of the suite after it asserted the behaviour, against",
         "real `docker-registry` instances on 127.0.0.1 with a fault-injecting proxy in front of them",
-        "(see `hera_imagebuild/sandbox/`). Times are wall-clock seconds from the start of the step until",
-        "its outcome (the slowest test when several cover a cell).",
+        "(see `hera_imagebuild/sandbox/`). A time is the wall-clock time the test measured for the",
+        "operation under the fault; when several tests cover a cell, each outcome shows its slowest.",
         "",
         REGENERATE,
         "",
         "## Faults against registry roles",
         "",
         "Outcomes: **fallback taken** (the next source served the image), **retried and succeeded**"
-        " (a transient error cured by a retry), **clear failure** (the step stopped with one message"
-        " naming the registry and the error, and the right exit code for Argo's retry policy).",
+        " (a transient error cured by a retry), **clear failure** (the step stopped with a message"
+        " naming the registry and the error: see the detail column).",
         "",
     ]
     if not reliability:
