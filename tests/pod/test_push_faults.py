@@ -244,11 +244,10 @@ def test_429_retry_after_beyond_the_timeout_fails_at_once(
 
 
 def test_auth_denied_is_not_retried(
-    capsys, fault_proxy, tls_registry, tls_user, docker_config, image, tmp_path, reliability
+    capsys, fault_proxy, tls_registry, wrong_tls_user, docker_config, image, tmp_path, reliability
 ):
     proxy = fault_proxy(tls_registry)
-    wrong = type(tls_user)(tls_user.username, "not-the-password")
-    authfile = docker_config({proxy.host: wrong})
+    authfile = docker_config({proxy.host: wrong_tls_user})
     cert_dir = f"--cert-dir={tls_registry.tls.cert_dir}"
     run = push_through(
         capsys, proxy, image, tmp_path / "out", f"--authfile={authfile}", cert_dir, plain_http=False

@@ -64,6 +64,18 @@ class RegistryError(Exception):
         suffix = f" ({', '.join(facts)})" if facts else ""
         return f"{self.operation} on {self.host}: {self.detail}{suffix}"
 
+    def noted(self, note: str) -> RegistryError:
+        """The same error with ``note`` added to its detail (why no further attempt was made)."""
+        return RegistryError(
+            f"{self.detail}; {note}",
+            kind=self.kind,
+            operation=self.operation,
+            host=self.host,
+            status=self.status,
+            code=self.code,
+            retry_after=self.retry_after,
+        )
+
     @property
     def transient(self) -> bool:
         """Whether a new attempt may succeed."""

@@ -97,21 +97,29 @@ async def with_retries(
 ) -> T:
     """Run ``attempt`` until it succeeds, fails deterministically, or the attempts or deadline run out.
 
-    The last error is re-raised as it was, so callers see what actually failed.
-    A ``Retry-After`` the registry sent replaces the backoff delay; when it (or
-    the backoff) would run past the deadline, the error is raised at once.
+    The last error is raised with a note saying why there was no further
+    attempt. A ``Retry-After`` the registry sent replaces the backoff delay;
+    when it (or the backoff) would run past the deadline, the error is raised at once.
     """
     number = 1
     while True:
         try:
             return await attempt()
         except RegistryError as error:
-            if error.kind is not FailureKind.TRANSIENT or number >= policy.max_attempts:
+            if error.kind is not FailureKind.TRANSIENT:
                 raise
+            if number >= policy.max_attempts:
+                if number == 1:
+                    raise
+                raise error.noted(f"gave up after {number} attempts") from None
             delay = error.retry_after if error.retry_after is not None else policy.backoff(number)
             left = deadline.remaining()
-            if delay > policy.max_retry_after or (left is not None and delay >= left):
-                raise
+            if delay > policy.max_retry_after:
+                raise error.noted(
+                    f"not waiting {delay:g}s for a retry (at most {policy.max_retry_after:g}s)"
+                ) from None
+            if left is not None and delay >= left:
+                raise error.noted(f"no time left for a retry in {delay:.1f}s ({left:.1f}s left)") from None
             if on_retry is not None:
                 on_retry(error, number, delay)
             await asyncio.sleep(delay)
