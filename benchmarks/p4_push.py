@@ -108,9 +108,19 @@ def main(argv: Sequence[str] | None = None) -> Result:
         runs=args.runs,
         cases=[
             Case(OURS, samples[OURS], "ours", "concurrent push to both, then digest verified on each"),
-            Case(BASELINE, samples[BASELINE], "baseline", "skopeo copy oci:... docker://... per destination"),
+            Case(
+                BASELINE,
+                samples[BASELINE],
+                "baseline",
+                "per destination: skopeo copy, then skopeo inspect (digest check)",
+            ),
             Case(OURS_AGAIN, samples[OURS_AGAIN], "ours", "blobs already present: nothing uploaded"),
-            Case(BASELINE_AGAIN, samples[BASELINE_AGAIN], "baseline", "skopeo skips blobs the registry has"),
+            Case(
+                BASELINE_AGAIN,
+                samples[BASELINE_AGAIN],
+                "baseline",
+                "the same; skopeo skips blobs the registry has",
+            ),
         ],
         comparisons=[(OURS, BASELINE), (OURS_AGAIN, BASELINE_AGAIN), (OURS_AGAIN, OURS)],
         params={"layers": "3 x 30 MB", "destinations": 2, "image size": f"{image.size / MB:.0f} MB"},
