@@ -62,7 +62,8 @@ class ArgoServerBackend:
         """
         self.description = f"Argo Server {settings.argo_server_url}"
         self.namespace = settings.namespace or "default"
-        self._token = settings.token
+        # The token as given ("Bearer x" or "x") and bare, to scrub from server messages.
+        self._secrets = (settings.token, settings.token.split()[-1]) if settings.token else ()
         self._insecure = settings.insecure_skip_verify
         self._service = WorkflowsService(
             host=settings.argo_server_url,
@@ -89,7 +90,7 @@ class ArgoServerBackend:
             match = _HERA_MESSAGE.search(str(error))
             detail = match.group("message") if match else str(error)
             status = getattr(error, "status_code", None)
-            raise request_error(action, kind, name, status, scrub(detail, self._token)) from None
+            raise request_error(action, kind, name, status, scrub(detail, *self._secrets)) from None
         except requests.exceptions.SSLError:
             raise request_error(
                 action,

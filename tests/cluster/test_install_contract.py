@@ -227,3 +227,14 @@ def test_contract_argo_server_over_tls_verifies_unless_told_to_skip(
         assert "InsecureRequestWarning" not in err
         assert f"ClusterWorkflowTemplate {TEMPLATE_NAME} created" in out
         assert not server.invalid_bodies
+
+
+@pytest.mark.parametrize("api", ["kube", "argo"])
+def test_contract_a_server_message_that_echoes_the_token_is_scrubbed(
+    api: str, request: pytest.FixtureRequest, contract_server: ContractServer, cli: CliRunner
+) -> None:
+    request.getfixturevalue("kube_env" if api == "kube" else "argo_env")
+    contract_server.faults.append(Fault(500, message=f"proxy rejected token {contract_server.token}"))
+    code, _, err = cli(["install"])  # the cli fixture fails the test if the token shows
+    assert code == 1
+    assert "proxy rejected token *** (HTTP 500)" in err
