@@ -9,8 +9,9 @@ and thread must have been stopped.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,9 @@ from hera_imagebuild.sandbox.skopeo import Skopeo
 from hera_imagebuild.sandbox.tls import TLSFiles, make_tls
 from hera_imagebuild.sandbox.tokens import TokenIssuer, TokenUser, start_token_issuer
 
+# Fails any test whose output, files or report contain a test credential (owner: EVIDENCE).
+pytest_plugins = ["plugins.secret_scan"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO_ROOT / ".artifacts"
 RELIABILITY_FILE = ARTIFACTS / "reliability.jsonl"
@@ -34,7 +38,12 @@ BAD_INPUTS_FILE = ARTIFACTS / "bad_inputs.jsonl"
 TLS_USER = Credentials("alice", "alice-s3cret-pw")
 TOKEN_PUSHER = Credentials("pusher", "pusher-s3cret-pw")
 TOKEN_READER = Credentials("reader", "reader-s3cret-pw")
-TEST_PASSWORDS = (TLS_USER.password, TOKEN_PUSHER.password, TOKEN_READER.password)
+# Right user names, wrong passwords: what an auth-denied test sends.
+WRONG_TLS_USER = Credentials(TLS_USER.username, "alice-wrong-pw")
+WRONG_TOKEN_PUSHER = Credentials(TOKEN_PUSHER.username, "pusher-wrong-pw")
+TEST_PASSWORDS = tuple(
+    creds.password for creds in (TLS_USER, TOKEN_PUSHER, TOKEN_READER, WRONG_TLS_USER, WRONG_TOKEN_PUSHER)
+)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -57,6 +66,18 @@ def _nothing_left_running() -> Iterator[None]:
 def tls_user() -> Credentials:
     """The basic-auth user of ``tls_registry`` (may pull and push)."""
     return TLS_USER
+
+
+@pytest.fixture(scope="session")
+def wrong_tls_user() -> Credentials:
+    """``tls_user``'s name with a wrong password."""
+    return WRONG_TLS_USER
+
+
+@pytest.fixture(scope="session")
+def wrong_token_pusher() -> Credentials:
+    """``token_pusher``'s name with a wrong password."""
+    return WRONG_TOKEN_PUSHER
 
 
 @pytest.fixture(scope="session")
@@ -172,24 +193,9 @@ def oci_image(tmp_path: Path) -> Callable[..., OCIImage]:
     """Factory: ``oci_image(seed=..., layer_sizes=..., platforms=...)`` writes a layout in tmp_path."""
     counter = itertools.count()
 
-    def make(
-        *,
-        seed: str = "sandbox",
-        layer_sizes: Sequence[int] = (4096,),
-        platforms: Sequence[str] = ("linux/amd64",),
-        index: bool | None = None,
-        incompressible: bool = False,
-        tag: str = "latest",
-    ) -> OCIImage:
-        return write_image(
-            tmp_path / f"layout-{next(counter)}",
-            seed=seed,
-            layer_sizes=layer_sizes,
-            platforms=platforms,
-            index=index,
-            incompressible=incompressible,
-            tag=tag,
-        )
+    def make(*, seed: str = "sandbox", **options: Any) -> OCIImage:
+        """Keyword arguments as for :func:`hera_imagebuild.sandbox.images.write_image`."""
+        return write_image(tmp_path / f"layout-{next(counter)}", seed=seed, **options)
 
     return make
 

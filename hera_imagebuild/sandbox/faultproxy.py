@@ -18,7 +18,9 @@ Faults:
 ``delay``
     Waits ``delay`` seconds, then forwards (a slow start).
 ``status``
-    Answers ``status`` itself with a registry-style JSON error (and ``Retry-After`` if set).
+    Answers ``status`` itself without forwarding: a registry-style JSON error for 4xx/5xx (and
+    ``Retry-After`` if set); an empty body for 2xx/3xx, e.g. a 201 to a manifest PUT that the
+    registry never receives (a destination that "accepts" and drops a push).
 ``reset``
     Forwards, sends the response headers and ``body_bytes`` of the body, then a TCP RST.
 ``truncate``
@@ -40,11 +42,11 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from types import TracebackType
+from http import HTTPStatus
 from typing import Literal, get_args
 from urllib.parse import urlsplit
 
-from hera_imagebuild.sandbox.process import LIVE, SandboxError
+from hera_imagebuild.sandbox.process import Running, SandboxError
 from hera_imagebuild.sandbox.registry import Registry
 
 __all__ = ["Fault", "FaultKind", "FaultProxy", "RequestRecord", "closed_port_url", "proxy_in_front_of"]
@@ -53,13 +55,8 @@ FaultKind = Literal["refuse", "hang", "delay", "status", "reset", "truncate", "t
 
 _HEAD_LIMIT = 64 * 1024
 _TLS_HANDSHAKE = b"\x16"  # first byte of a TLS record carrying a ClientHello
-_STATUS_CODES = {
-    429: ("TOOMANYREQUESTS", "Too Many Requests"),
-    500: ("UNKNOWN", "Internal Server Error"),
-    502: ("UNAVAILABLE", "Bad Gateway"),
-    503: ("UNAVAILABLE", "Service Unavailable"),
-    504: ("UNAVAILABLE", "Gateway Timeout"),
-}
+_ERROR_CODES = {429: "TOOMANYREQUESTS", 502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "UNAVAILABLE"}
+"""The registry error code in the JSON body of an injected error status (default ``UNKNOWN``)."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +71,7 @@ class Fault:
     times: int | None = None
     """Only the first N matching requests; afterwards they pass through. ``None``: all."""
     status: int = 503
-    """``status``: the HTTP status to answer."""
+    """``status``: the HTTP status to answer (200-599)."""
     retry_after: float | None = None
     """``status``: the ``Retry-After`` header value in seconds."""
     delay: float = 0.0
@@ -92,8 +89,10 @@ class Fault:
             raise ValueError(f"times: {self.times!r} must be >= 1 or None")
         if self.kind == "refuse" and (self.path or self.method or self.times is not None):
             raise ValueError("refuse: closes the port for every request; it takes no path, method or times")
-        if self.kind == "status" and not 400 <= self.status <= 599:
-            raise ValueError(f"status: {self.status!r} must be an HTTP error status (400-599)")
+        if self.kind == "status" and not (200 <= self.status <= 599 and self.status not in (204, 304)):
+            raise ValueError(
+                f"status: {self.status!r} must be an HTTP status from 200 to 599 (not 204 or 304)"
+            )
         if self.kind == "throttle" and self.bytes_per_second <= 0:
             raise ValueError(f"bytes_per_second: {self.bytes_per_second!r} must be > 0 for throttle")
         if self.delay < 0 or self.body_bytes < 0:
@@ -207,21 +206,21 @@ def _throttled(write: Sink, bytes_per_second: int) -> Sink:
     return sink
 
 
-def _error_response(fault: Fault, method: str) -> bytes:
-    code, reason = _STATUS_CODES.get(fault.status, ("UNKNOWN", "Error"))
-    body = json.dumps(
-        {"errors": [{"code": code, "message": f"injected by the sandbox fault proxy: {reason}"}]}
-    )
-    lines = [
-        f"HTTP/1.1 {fault.status} {reason}",
-        "Content-Type: application/json; charset=utf-8",
-        f"Content-Length: {len(body)}",
-        "Connection: close",
-    ]
+def _fault_response(fault: Fault, method: str) -> bytes:
+    """The proxy's own answer for a ``status`` fault: a registry-style JSON error, or an empty success."""
+    reason = HTTPStatus(fault.status).phrase
+    body = b""
+    if fault.status >= 400:
+        code = _ERROR_CODES.get(fault.status, "UNKNOWN")
+        message = f"injected by the sandbox fault proxy: {reason}"
+        body = json.dumps({"errors": [{"code": code, "message": message}]}).encode()
+    lines = [f"HTTP/1.1 {fault.status} {reason}", f"Content-Length: {len(body)}", "Connection: close"]
+    if body:
+        lines.append("Content-Type: application/json; charset=utf-8")
     if fault.retry_after is not None:
         lines.append(f"Retry-After: {fault.retry_after:g}")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode()
-    return head if method == "HEAD" else head + body.encode()
+    return head if method == "HEAD" else head + body
 
 
 def closed_port_url() -> str:
@@ -232,7 +231,7 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-class FaultProxy:
+class FaultProxy(Running):
     """An HTTP/1.1 proxy in front of one upstream, injecting faults on demand.
 
     Args:
@@ -299,7 +298,7 @@ class FaultProxy:
         if not ready.wait(timeout) or self._server is None:
             self.stop()
             raise SandboxError(f"fault proxy {self.name} did not start within {timeout:g} s")
-        LIVE.add(self, f"fault proxy {self.name} ({self.url})")
+        self._started(f"fault proxy {self.name} ({self.url})")
         return self
 
     def _run(self, ready: threading.Event) -> None:
@@ -344,15 +343,7 @@ class FaultProxy:
                 asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout)
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout)
-        LIVE.discard(self)
-
-    def __enter__(self) -> FaultProxy:
-        return self if self._thread else self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        self._stopped()
 
     # -- faults and records ------------------------------------------------------------------------
 
@@ -431,7 +422,7 @@ class FaultProxy:
                 with self._lock:
                     self._records.append(record)
                 if fault is not None and fault.kind in ("hang", "status"):
-                    await self._answer_without_upstream(fault, method, reader, writer, record)
+                    await self._answer_without_upstream(fault, request, method, reader, writer, record)
                     break
                 if fault is not None and fault.kind == "delay":
                     await asyncio.sleep(fault.delay)
@@ -487,6 +478,7 @@ class FaultProxy:
     async def _answer_without_upstream(
         self,
         fault: Fault,
+        request: _Message,
         method: str,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
@@ -495,7 +487,13 @@ class FaultProxy:
         if fault.kind == "hang":
             await self._hang(reader)
             return
-        writer.write(_error_response(fault, method))
+
+        async def discard(_: bytes) -> None:
+            pass
+
+        # Read the whole request first: a client still sending its body would see a reset, not our answer.
+        await _relay_body(reader, request, discard, no_body=False)
+        writer.write(_fault_response(fault, method))
         record.status = fault.status
         await writer.drain()
 

@@ -12,12 +12,13 @@ import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from types import TracebackType
+from typing import TypeVar
 
 __all__ = [
     "LIVE",
+    "Running",
     "SandboxError",
-    "Stoppable",
     "live_resources",
     "require_binary",
     "run_checked",
@@ -27,13 +28,6 @@ __all__ = [
 
 class SandboxError(RuntimeError):
     """A sandbox component could not be started or used (missing binary, start-up timeout, tool failure)."""
-
-
-class Stoppable(Protocol):
-    """Anything the sandbox started and must stop."""
-
-    def stop(self) -> None:
-        """Stop it; safe to call twice."""
 
 
 class _LiveSet:
@@ -58,6 +52,35 @@ class _LiveSet:
 
 LIVE = _LiveSet()
 """Resources started by the sandbox and not stopped yet."""
+
+
+_R = TypeVar("_R", bound="Running")
+
+
+class Running:
+    """Base of every process or server the sandbox starts: ``stop()`` it, or use it in a ``with`` block.
+
+    Subclasses call :meth:`_started` once running and :meth:`_stopped` from ``stop``, which keeps
+    :data:`LIVE` (and so the tests' leak check) accurate.
+    """
+
+    def stop(self) -> None:
+        """Stop it and wait until it has stopped; safe to call twice."""
+        raise NotImplementedError
+
+    def _started(self, description: str) -> None:
+        LIVE.add(self, description)
+
+    def _stopped(self) -> None:
+        LIVE.discard(self)
+
+    def __enter__(self: _R) -> _R:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
 
 
 def live_resources() -> list[str]:

@@ -22,11 +22,10 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from hera_imagebuild.sandbox.credentials import Credentials
-from hera_imagebuild.sandbox.process import LIVE, SandboxError, require_binary, run_checked, stop_process
+from hera_imagebuild.sandbox.process import Running, SandboxError, require_binary, run_checked, stop_process
 from hera_imagebuild.sandbox.tls import TLSFiles
 
 __all__ = ["Registry", "TokenAuth", "start_registry"]
@@ -46,7 +45,7 @@ class TokenAuth:
     """The issuer's users (they become the registry's ``users``)."""
 
 
-class Registry:
+class Registry(Running):
     """A running ``docker-registry`` process on 127.0.0.1.
 
     Use :func:`start_registry` to create one; stop it with :meth:`stop` or a ``with`` block.
@@ -74,6 +73,7 @@ class Registry:
         self.url = f"{'https' if tls else 'http'}://{self.host}"
         self.storage_dir = workdir / "storage"
         self.log_path = workdir / "registry.log"
+        self._started(f"docker-registry {name} (pid {process.pid})")
 
     def __repr__(self) -> str:
         return f"Registry({self.name}, {self.url})"
@@ -90,15 +90,7 @@ class Registry:
     def stop(self) -> None:
         """Terminate the registry and wait for it to exit (idempotent)."""
         stop_process(self._process)
-        LIVE.discard(self)
-
-    def __enter__(self) -> Registry:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        self._stopped()
 
 
 def _htpasswd_file(path: Path, users: dict[str, Credentials]) -> Path:
@@ -222,7 +214,6 @@ def start_registry(
     if token:
         users = dict(token.users)
     registry = Registry(process=process, port=registry_port, workdir=workdir, tls=tls, users=users, name=name)
-    LIVE.add(registry, f"docker-registry {name} (pid {process.pid})")
     return registry
 
 

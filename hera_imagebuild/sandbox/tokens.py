@@ -30,11 +30,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import parse_qs, urlsplit
 
 from hera_imagebuild.sandbox.credentials import Credentials
-from hera_imagebuild.sandbox.process import LIVE, SandboxError, require_binary, run_checked
+from hera_imagebuild.sandbox.process import Running, SandboxError, require_binary, run_checked
 from hera_imagebuild.sandbox.registry import TokenAuth
 
 __all__ = ["TokenGrant", "TokenIssuer", "TokenUser", "start_token_issuer"]
@@ -121,7 +120,7 @@ class _RSASigner:
         return signature.to_bytes(self.size, "big")
 
 
-class TokenIssuer:
+class TokenIssuer(Running):
     """A Docker token realm on 127.0.0.1 (create with :func:`start_token_issuer`)."""
 
     def __init__(
@@ -286,7 +285,7 @@ class TokenIssuer:
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="token-issuer", daemon=True)
         self._thread.start()
-        LIVE.add(self, f"token issuer ({self.realm})")
+        self._started(f"token issuer ({self.realm})")
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -297,15 +296,7 @@ class TokenIssuer:
             self._server = None
         if self._thread is not None:
             self._thread.join(timeout)
-        LIVE.discard(self)
-
-    def __enter__(self) -> TokenIssuer:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        self._stopped()
 
 
 def start_token_issuer(

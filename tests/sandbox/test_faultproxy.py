@@ -124,6 +124,19 @@ def test_status_answers_a_registry_error(
     assert client.head(f"{proxy.url}/v2/").status_code == status
 
 
+def test_status_201_swallows_a_manifest_put(
+    plain_registry: Registry, proxy: FaultProxy, client: httpx.Client, oci_image: Callable[..., OCIImage]
+) -> None:
+    image = oci_image(seed="dropped-put")
+    manifest = (image.layout_dir / "blobs/sha256" / image.digest.removeprefix("sha256:")).read_bytes()
+    proxy.set_faults(Fault("status", status=201, method="PUT", path=r"/manifests/"))
+    url = f"{proxy.url}/v2/sandbox/dropped/manifests/v1"
+    response = client.put(url, content=manifest, headers={"Content-Type": image.media_type})
+    assert response.status_code == 201
+    assert response.content == b""
+    assert client.get(f"{plain_registry.url}/v2/sandbox/dropped/manifests/v1").status_code == 404
+
+
 def test_times_method_and_path_limit_a_fault(proxy: FaultProxy, client: httpx.Client) -> None:
     proxy.set_faults(Fault("status", status=503, method="GET", path=r"/manifests/", times=2))
     manifest = f"{proxy.url}/v2/sandbox/none/manifests/x"
@@ -181,7 +194,8 @@ def test_tls_front_serves_the_registry_certificate(tls_registry: Registry, fault
     [
         (lambda: Fault("nonsense"), "kind: 'nonsense' is not one of"),  # type: ignore[arg-type]
         (lambda: Fault("refuse", path="/v2/"), "refuse: closes the port"),
-        (lambda: Fault("status", status=200), "status: 200 must be an HTTP error status"),
+        (lambda: Fault("status", status=204), "status: 204 must be an HTTP status from 200 to 599"),
+        (lambda: Fault("status", status=600), "status: 600 must be an HTTP status from 200 to 599"),
         (lambda: Fault("throttle"), "bytes_per_second: 0 must be > 0"),
         (lambda: Fault("hang", times=0), "times: 0 must be >= 1"),
     ],

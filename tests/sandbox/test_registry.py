@@ -31,6 +31,7 @@ def test_tls_registry_needs_the_ca_and_the_password(
     tls_registry: Registry,
     tls_files: TLSFiles,
     tls_user: Credentials,
+    wrong_tls_user: Credentials,
     skopeo: Skopeo,
     oci_image: Callable[..., OCIImage],
 ) -> None:
@@ -40,7 +41,8 @@ def test_tls_registry_needs_the_ca_and_the_password(
 
     with httpx.Client(verify=tls_files.client_context(), timeout=5) as client:
         assert client.get(f"{tls_registry.url}/v2/").status_code == 401
-        assert client.get(f"{tls_registry.url}/v2/", auth=("alice", "wrong")).status_code == 401
+        wrong = (wrong_tls_user.username, wrong_tls_user.password)
+        assert client.get(f"{tls_registry.url}/v2/", auth=wrong).status_code == 401
         assert (
             client.get(f"{tls_registry.url}/v2/", auth=(tls_user.username, tls_user.password)).status_code
             == 200
@@ -48,7 +50,7 @@ def test_tls_registry_needs_the_ca_and_the_password(
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         httpx.get(f"{tls_registry.url}/v2/", timeout=5)
     with pytest.raises(SandboxError, match=r"unauthorized|authentication required"):
-        skopeo.inspect(ref, registry=tls_registry, credentials=Credentials("alice", "wrong"))
+        skopeo.inspect(ref, registry=tls_registry, credentials=wrong_tls_user)
 
 
 def test_start_and_stop_leave_nothing_running(tmp_path: Path) -> None:

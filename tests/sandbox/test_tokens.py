@@ -46,19 +46,22 @@ def test_pusher_pushes_reader_pulls_but_may_not_push(
 
 
 def test_wrong_password_gets_no_token(
-    token_registry: Registry, token_issuer: TokenIssuer, token_pusher: Credentials, skopeo: Skopeo
+    token_registry: Registry, token_issuer: TokenIssuer, wrong_token_pusher: Credentials, skopeo: Skopeo
 ) -> None:
     with pytest.raises(SandboxError, match=r"(?i)unauthorized|authentication required"):
         skopeo.inspect(
             f"{token_registry.host}/sandbox/token:v1",
             registry=token_registry,
-            credentials=Credentials(token_pusher.username, "wrong"),
+            credentials=wrong_token_pusher,
         )
     assert token_issuer.grants[-1].status == 401
 
 
 def test_token_flow_by_hand(
-    token_registry: Registry, token_issuer: TokenIssuer, token_pusher: Credentials
+    token_registry: Registry,
+    token_issuer: TokenIssuer,
+    token_pusher: Credentials,
+    wrong_token_pusher: Credentials,
 ) -> None:
     with httpx.Client(timeout=5) as client:
         challenge = client.get(f"{token_registry.url}/v2/")
@@ -89,7 +92,8 @@ def test_token_flow_by_hand(
 
         form = {"grant_type": "password", "service": token_issuer.service, "scope": scope}
         posted = client.post(
-            token_issuer.realm, data=form | {"username": token_pusher.username, "password": "x"}
+            token_issuer.realm,
+            data=form | {"username": wrong_token_pusher.username, "password": wrong_token_pusher.password},
         )
         assert posted.status_code == 401
         form |= {"username": token_pusher.username, "password": token_pusher.password}
