@@ -81,3 +81,18 @@ class BenchEnv:
             incompressible=incompressible,
             tag=tag,
         )
+
+
+class FreshRegistries:
+    """Registries that each cold run replaces with new, empty ones (:meth:`renew`, untimed)."""
+
+    def __init__(self, env: BenchEnv, *names: str) -> None:
+        self.env = env
+        self.names = names
+        self.registries: list[Registry] = []
+
+    def renew(self) -> None:
+        """Stop the current registries, drop their storage and start empty ones."""
+        for registry in self.registries:
+            self.env.discard(registry)
+        self.registries = [self.env.registry(name) for name in self.names]

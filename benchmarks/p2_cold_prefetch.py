@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from benchmarks.env import MB, BenchEnv
+from benchmarks.env import MB, BenchEnv, FreshRegistries
 from benchmarks.harness import BenchmarkError, Case, Result, interleave, parse_args, publish, timed
 from benchmarks.steps import prefetch, stored_blobs
 from hera_imagebuild.common.contract import PrefetchArgs
@@ -24,25 +24,6 @@ OURS = "hera-imagebuild prefetch --cache-registry"
 BASELINE = "skopeo copy"
 
 
-class CacheRegistry:
-    """The cache registry of the current run; :meth:`renew` swaps in an empty one (untimed)."""
-
-    def __init__(self, env: BenchEnv) -> None:
-        self.env = env
-        self.current: Registry | None = None
-
-    def renew(self) -> None:
-        if self.current is not None:
-            self.env.discard(self.current)
-        self.current = self.env.registry("cache")
-
-    @property
-    def registry(self) -> Registry:
-        if self.current is None:
-            raise BenchmarkError("no cache registry: renew() first")
-        return self.current
-
-
 def main(argv: Sequence[str] | None = None) -> Result:
     """Run P2 and publish its table."""
     args = parse_args(__doc__ or "", default_runs=5, argv=argv)
@@ -52,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> Result:
         env.skopeo().push(image, origin, REPOSITORY, "1")
         dockerfile = env.directory("context") / "Dockerfile"
         dockerfile.write_text(f"FROM {origin.host}/{REPOSITORY}:1\nRUN true\n")
-        ours_cache, baseline_cache = CacheRegistry(env), CacheRegistry(env)
+        ours_cache, baseline_cache = FreshRegistries(env, "cache"), FreshRegistries(env, "cache")
 
         def check_cached(cache: Registry) -> None:
             missing = set(image.layer_digests) - stored_blobs(cache)
@@ -60,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> Result:
                 raise BenchmarkError(f"{len(missing)} layers missing from the cache registry after the copy")
 
         def ours() -> None:
-            cache = ours_cache.registry
+            cache = ours_cache.registries[0]
             run = prefetch(
                 PrefetchArgs(
                     dockerfile=str(dockerfile),
@@ -74,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> Result:
             check_cached(cache)
 
         def baseline() -> None:
-            cache = baseline_cache.registry
+            cache = baseline_cache.registries[0]
             env.skopeo().copy(
                 f"docker://{origin.host}/{REPOSITORY}:1",
                 f"docker://{cache.host}/{CACHE_PREFIX}/{REPOSITORY}:1",

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.env import MB, BenchEnv
+from benchmarks.env import MB, BenchEnv, FreshRegistries
 from benchmarks.harness import (
     BenchmarkError,
     Case,
@@ -48,25 +48,13 @@ def push_args(image: OCIImage, registries: Sequence[Registry], output_dir: Path)
     )
 
 
-class Destinations:
-    """Two registries that a cold run replaces with new, empty ones first (untimed)."""
-
-    def __init__(self, env: BenchEnv) -> None:
-        self.env = env
-        self.registries: list[Registry] = []
-
-    def renew(self) -> None:
-        for registry in self.registries:
-            self.env.discard(registry)
-        self.registries = [self.env.registry("destination-a"), self.env.registry("destination-b")]
-
-
 def main(argv: Sequence[str] | None = None) -> Result:
     """Run P4 and publish its table."""
     args = parse_args(__doc__ or "", default_runs=5, argv=argv)
     with BenchEnv("p4") as env:
         image = env.image("app", LAYERS)
-        ours_targets, baseline_targets = Destinations(env), Destinations(env)
+        names = ("destination-a", "destination-b")
+        ours_targets, baseline_targets = FreshRegistries(env, *names), FreshRegistries(env, *names)
 
         def ours() -> None:
             output_dir = env.directory("out")
