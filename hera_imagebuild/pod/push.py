@@ -198,7 +198,8 @@ async def push_image(
 
     Raises:
         OciLayoutError: The layout is missing, incomplete or corrupt.
-        DigestMismatchError: The layout's digest differs from ``expected_digest``.
+        DigestMismatchError: The layout's digest differs from ``expected_digest`` or
+            from a digest a destination names.
         PushFailure: One or more destinations failed (after retries, within ``timeout``).
     """
     started = time.monotonic()
@@ -207,6 +208,11 @@ async def push_image(
         raise DigestMismatchError(
             f"--expected-digest: the image in {layout.path} has digest {image.digest}, not {expected_digest}"
         )
+    for text, ref in destinations:
+        if ref.digest and ref.digest != image.digest:
+            raise DigestMismatchError(
+                f"--destination: {text!r} names a digest, but the image's is {image.digest}"
+            )
     top = layout.check(image)[0]
     retries = 0
 

@@ -259,3 +259,21 @@ def test_tags_of_one_repository_share_the_upload(
             skopeo.inspect(f"{plain_registry.host}/push/tags:{tag}", registry=plain_registry)["Digest"]
             == image.digest
         )
+
+
+def test_destination_naming_another_digest_is_refused(plain_registry, oci_image, tmp_path, capsys):
+    image = oci_image(seed="push-dest-digest")
+    other = "sha256:" + "1" * 64
+    run = run_push(
+        capsys,
+        f"--image={image.layout_dir}",
+        f"--destination={plain_registry.host}/push/pinned@{other}",
+        f"--insecure-registry={plain_registry.host}",
+        f"--output-dir={tmp_path / 'out'}",
+    )
+    assert run.code == EXIT_FAILED
+    assert run.last_line == (
+        f"push failed: --destination: '{plain_registry.host}/push/pinned@{other}' names a digest, "
+        f"but the image's is {image.digest}"
+    )
+    assert_no_outputs(tmp_path / "out")
