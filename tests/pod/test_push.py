@@ -205,6 +205,26 @@ def test_push_with_bearer_token_auth(
     )
 
 
+def test_swallowed_manifest_put_fails(plain_registry, fault_proxy, oci_image, tmp_path, capsys):
+    """The destination answers 201 Created to the manifest PUT but never stores it: no success, no outputs."""
+    image = oci_image(seed="push-swallowed")
+    proxy = fault_proxy(plain_registry, Fault("status", status=201, path="/manifests/", method="PUT"))
+    run = run_push(
+        capsys,
+        f"--image={image.layout_dir}",
+        f"--destination={proxy.host}/push/swallowed:v1",
+        f"--insecure-registry={proxy.host}",
+        f"--output-dir={tmp_path / 'out'}",
+    )
+    assert run.code == EXIT_FAILED, run.err
+    destination = f"{proxy.host}/push/swallowed:v1"
+    verify = f"get manifest push/swallowed@{image.digest} on {proxy.host}"
+    assert run.last_line.startswith(f"push failed: {destination}: {verify}: "), run.last_line
+    assert "(HTTP 404, MANIFEST_UNKNOWN)" in run.last_line
+    assert proxy.count("PUT", "/manifests/") == 1
+    assert_no_outputs(tmp_path / "out")
+
+
 def test_tag_moved_by_someone_else_before_verification_fails(
     plain_registry, fault_proxy, oci_image, skopeo, tmp_path, capsys
 ):
