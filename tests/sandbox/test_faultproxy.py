@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -178,6 +179,21 @@ def test_throttle_limits_bandwidth(
     throttled = time.monotonic() - started
     assert 0.45 <= throttled < 3
     assert unthrottled < 0.25
+
+
+def test_throttle_slows_uploads_too(proxy: FaultProxy, client: httpx.Client) -> None:
+    data = bytes(range(256)) * 512  # 128 KiB
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    proxy.set_faults(Fault("throttle", method="PUT", bytes_per_second=len(data) * 2))  # 0.5 s
+    session = client.post(f"{proxy.url}/v2/sandbox/throttled/blobs/uploads/")
+    location = session.headers["location"]
+    assert location.startswith(f"{proxy.url}/")  # the registry saw the proxy's Host header
+    started = time.monotonic()
+    separator = "&" if "?" in location else "?"
+    response = client.put(f"{location}{separator}digest={digest}", content=data)
+    assert response.status_code == 201
+    assert 0.45 <= time.monotonic() - started < 3
+    assert client.head(f"{proxy.url}/v2/sandbox/throttled/blobs/{digest}").status_code == 200
 
 
 def test_tls_front_serves_the_registry_certificate(tls_registry: Registry, fault_proxy: ProxyFactory) -> None:
