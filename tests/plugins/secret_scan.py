@@ -2,7 +2,8 @@
 
 What is scanned:
 
-* the captured stdout, stderr and log records of every test phase, and the
+* the captured stdout, stderr and log records of every test phase, what a test
+  read through ``capsys``/``capfd`` (an in-process CLI run's output), and the
   failure report itself (a failing assertion that prints a password would put
   it in the CI log: the plugin blanks it out of the report before pytest
   prints it, and fails the test);
@@ -26,10 +27,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 import yaml
@@ -176,6 +178,8 @@ class SecretScanPlugin:
     def __init__(self) -> None:
         self.scanner: SecretScanner | None = None
         self.leaks: list[Leak] = []
+        self.read_outputs: list[str] = []
+        """What the running test read through ``capsys``/``capfd`` since the last report."""
         self.tmp_paths: dict[str, Path] = {}
         self.scanned_dirs: list[Path] = []
 
@@ -224,6 +228,11 @@ class SecretScanPlugin:
             if labels:
                 leaks += [Leak(f"{title.lower()} ({report.when})", label, report.nodeid) for label in labels]
                 report.sections[index] = (title, self.scanner.redact(content))
+        read, self.read_outputs = "".join(self.read_outputs), []
+        leaks += [
+            Leak(f"output the test read through capsys/capfd ({report.when})", label, report.nodeid)
+            for label in self.scanner.find(read)
+        ]
         if report.longrepr is not None:
             text = report.longreprtext
             labels = self.scanner.find(text)
@@ -279,6 +288,32 @@ def _secret_scan_basetemp(pytestconfig: pytest.Config, tmp_path_factory: pytest.
     pytestconfig.stash[BASETEMP] = tmp_path_factory.getbasetemp()
 
 
+def _watch_capture_fixtures(plugin: SecretScanPlugin) -> Callable[[], None]:
+    """Copy what tests read with ``capsys``/``capfd`` to the plugin; return the undo function.
+
+    Output a test reads through these fixtures never reaches the report's
+    captured sections, yet it is exactly what a CLI run in-process printed.
+    """
+    original = pytest.CaptureFixture.readouterr
+
+    def readouterr(self: pytest.CaptureFixture[Any]) -> Any:
+        result = original(self)
+        for stream in (result.out, result.err):
+            plugin.read_outputs.append(
+                stream.decode(errors="replace") if isinstance(stream, bytes) else stream
+            )
+        return result
+
+    pytest.CaptureFixture.readouterr = readouterr  # type: ignore[method-assign]
+
+    def undo() -> None:
+        pytest.CaptureFixture.readouterr = original  # type: ignore[method-assign]
+
+    return undo
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the scanner for this run."""
-    config.pluginmanager.register(SecretScanPlugin(), "secret_scan_plugin")
+    plugin = SecretScanPlugin()
+    config.pluginmanager.register(plugin, "secret_scan_plugin")
+    config.add_cleanup(_watch_capture_fixtures(plugin))

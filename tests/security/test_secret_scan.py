@@ -45,6 +45,11 @@ def test_prints_password():
     print("connecting with", LEAKY.password)
 
 
+def test_reads_its_output_with_capsys(capsys):
+    print("token for", LEAKY.username, LEAKY.password)
+    assert LEAKY.username in capsys.readouterr().out
+
+
 def test_writes_report(tmp_path):
     (tmp_path / "report.json").write_text(json.dumps({"error": "denied for " + LEAKY.password}))
 
@@ -116,6 +121,7 @@ def test_the_nested_run_fails_and_never_prints_the_secret(
     ("test", "where"),
     [
         ("test_prints_password", "captured stdout call"),
+        ("test_reads_its_output_with_capsys", "read through capsys/capfd (call)"),
         ("test_writes_report", "report.json"),
         ("test_logs_bearer_header", "captured log call"),
         ("test_failure_message_is_redacted", "the failure report (call)"),
