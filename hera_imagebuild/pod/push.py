@@ -256,7 +256,11 @@ async def push_image(
 
 
 def write_outputs(result: PushResult, output_dir: str | Path) -> None:
-    """Write ``digest``, ``image-ref``, ``image-refs.json`` and ``report.json`` (each atomically)."""
+    """Write ``digest``, ``image-ref``, ``image-refs.json`` and ``report.json``.
+
+    Every file is written to a temporary name first and renamed only when all
+    four are complete, so a failure (a full disk) leaves no partial outputs.
+    """
     directory = Path(output_dir)
     directory.mkdir(parents=True, exist_ok=True)
     refs = [d.ref for d in result.destinations]
@@ -266,8 +270,15 @@ def write_outputs(result: PushResult, output_dir: str | Path) -> None:
         PushOutputs.IMAGE_REFS: json.dumps(refs),
         PushOutputs.REPORT: json.dumps(result.to_json(), indent=2) + "\n",
     }
-    for name, text in files.items():
-        handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+    written: dict[str, str] = {}
+    try:
+        for name, text in files.items():
+            handle, written[name] = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+    except OSError:
+        for temporary in written.values():
+            Path(temporary).unlink(missing_ok=True)
+        raise
+    for name, temporary in written.items():
         os.replace(temporary, directory / name)

@@ -297,3 +297,19 @@ def test_destination_naming_another_digest_is_refused(plain_registry, oci_image,
         f"but the image's is {image.digest}"
     )
     assert_no_outputs(tmp_path / "out")
+
+
+def test_unwritable_output_dir_is_a_clear_failure(plain_registry, oci_image, tmp_path, capsys):
+    image = oci_image(seed="push-output-file")
+    occupied = tmp_path / "out"
+    occupied.write_text("a file where the output directory should be")
+    run = run_push(
+        capsys,
+        f"--image={image.layout_dir}",
+        f"--destination={plain_registry.host}/push/output:v1",
+        f"--insecure-registry={plain_registry.host}",
+        f"--output-dir={occupied}",
+    )
+    assert run.code == EXIT_FAILED
+    assert run.last_line == f"push failed: cannot write outputs to '{occupied}': File exists"
+    assert "Traceback" not in run.err
