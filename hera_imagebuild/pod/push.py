@@ -1,11 +1,16 @@
 """The push step: copy the image kaniko built (an OCI layout) to every destination and prove it arrived.
 
-For each destination: blobs the registry lacks are uploaded (layers in
-parallel, already-present blobs skipped, so a re-run after a partial push only
-sends what is missing), the manifest's exact bytes are stored under the tag,
-and then the registry is asked for the manifest by digest (its bytes hashed)
-and for the tag (it must point at that digest). Only when every destination
-passes are the output files written.
+Why an OCI layout: see :mod:`hera_imagebuild.pod.oci_layout` (its manifest
+bytes are the ones kaniko's ``--digest-file`` names, so the digest pushed is
+provably the digest built).
+
+Per destination repository (tags of one repository share the work): blobs the
+registry lacks are uploaded (layers in parallel, already-present blobs
+skipped, so a re-run after a partial push only sends what is missing), the
+manifest's exact bytes are stored under each tag, and then the registry is
+asked for the manifest by digest (its bytes hashed) and for each tag (it must
+point at that digest). Only when every destination passes are the output
+files written.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from hera_imagebuild.pod.registry.retry import Deadline, RetryPolicy
 
 
 class DigestMismatchError(ValueError):
-    """The layout's image is not the one the build reported (``--expected-digest``)."""
+    """The layout's image is not the one expected (``--expected-digest``, or a destination's digest)."""
 
 
 @dataclass
