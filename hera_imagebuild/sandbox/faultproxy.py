@@ -8,6 +8,8 @@ they lead back through the proxy). Faults are chosen at run time with
 a path regex and the first N matching requests, after which requests pass
 through again. Every request is recorded (method, path, status, fault), so
 tests can count, for example, blob uploads that did or did not happen.
+It speaks HTTP/1.1 with keep-alive, Content-Length and chunked bodies; it does
+not implement ``Expect: 100-continue`` (neither skopeo nor httpx sends it).
 
 Faults:
 

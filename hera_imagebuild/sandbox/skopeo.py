@@ -21,10 +21,11 @@ them under its work directory:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +88,17 @@ class Skopeo:
         return run_checked(argv, timeout=limit + 10, env=self.env())
 
     def _auth_args(
-        self, side: str, registry: Registry | None, credentials: Credentials | None, authfile: Path | None
+        self,
+        side: str,
+        registry: Registry | None,
+        credentials: Credentials | None,
+        authfile: Path | None,
+        scratch: Path,
     ) -> list[str]:
-        """TLS and credential flags for one side (``src``/``dest``/``""``) of a command."""
+        """TLS and credential flags for one side (``src``/``dest``/``""``) of a command.
+
+        Credentials go into an auth file in ``scratch``, a directory removed after the command.
+        """
         prefix = f"--{side}-" if side else "--"
         args: list[str] = []
         if registry is not None:
@@ -100,9 +109,9 @@ class Skopeo:
         if credentials is not None:
             if registry is None:
                 raise ValueError("credentials: also pass the registry they are for")
-            handle, name = tempfile.mkstemp(prefix="auth-", suffix=".json", dir=self.workdir / "run")
-            os.close(handle)
-            authfile = write_docker_config(Path(name), {registry.host: credentials})
+            authfile = write_docker_config(
+                scratch / f"{side or 'registry'}-auth.json", {registry.host: credentials}
+            )
         if authfile is not None:
             args.append(f"{prefix}authfile={authfile}")
         return args
@@ -129,9 +138,10 @@ class Skopeo:
         args = ["copy", "--preserve-digests", "--retry-times=0"]
         if all_images:
             args.append("--all")
-        args += self._auth_args("src", src_registry, src_credentials, src_authfile)
-        args += self._auth_args("dest", dest_registry, dest_credentials, dest_authfile)
-        self.run([*args, source, destination], timeout=timeout)
+        with self._scratch() as scratch:
+            args += self._auth_args("src", src_registry, src_credentials, src_authfile, scratch)
+            args += self._auth_args("dest", dest_registry, dest_credentials, dest_authfile, scratch)
+            self.run([*args, source, destination], timeout=timeout)
 
     def push(
         self,
@@ -170,7 +180,13 @@ class Skopeo:
         timeout: float | None = None,
     ) -> Any:
         """``skopeo inspect docker://REFERENCE`` parsed as JSON (``raw``: the manifest itself)."""
-        args = ["inspect", *self._auth_args("", registry, credentials, authfile)]
-        if raw:
-            args.append("--raw")
-        return json.loads(self.run([*args, f"docker://{reference}"], timeout=timeout))
+        with self._scratch() as scratch:
+            args = ["inspect", *self._auth_args("", registry, credentials, authfile, scratch)]
+            if raw:
+                args.append("--raw")
+            return json.loads(self.run([*args, f"docker://{reference}"], timeout=timeout))
+
+    @contextlib.contextmanager
+    def _scratch(self) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="call-", dir=self.workdir / "run") as name:
+            yield Path(name)

@@ -51,6 +51,7 @@ def test_tls_registry_needs_the_ca_and_the_password(
         httpx.get(f"{tls_registry.url}/v2/", timeout=5)
     with pytest.raises(SandboxError, match=r"unauthorized|authentication required"):
         skopeo.inspect(ref, registry=tls_registry, credentials=wrong_tls_user)
+    assert not list((skopeo.workdir / "run").iterdir()), "skopeo auth files outlived their call"
 
 
 def test_start_and_stop_leave_nothing_running(tmp_path: Path) -> None:
