@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from contract_server import ContractServer, Fault
+from contract_server import ARGO_SCHEMA_DIR, ContractServer, Fault, argo_schemas
 
 from hera_imagebuild.client.published import PVC_TEMPLATE_NAME, TEMPLATE_NAME
-from hera_imagebuild.cluster import Cluster, ConnectionSettings
+from hera_imagebuild.cluster import Cluster, ClusterError, ConnectionSettings
 from hera_imagebuild.cluster.install import template_manifest
+from hera_imagebuild.cluster.resources import CLUSTER_WORKFLOW_TEMPLATE
 
 if TYPE_CHECKING:
     from conftest import CliRunner
@@ -238,3 +239,20 @@ def test_contract_a_server_message_that_echoes_the_token_is_scrubbed(
     code, _, err = cli(["install"])  # the cli fixture fails the test if the token shows
     assert code == 1
     assert "proxy rejected token *** (HTTP 500)" in err
+
+
+def test_contract_server_enforces_argos_schema(
+    kube_env: Path, contract_server: ContractServer, cli: CliRunner
+) -> None:
+    """The contract server refuses what Argo's schema refuses (so passing tests mean schema-valid bodies)."""
+    if not argo_schemas():
+        pytest.skip(
+            f"Argo's JSON schemas are not at {ARGO_SCHEMA_DIR}: request bodies got the strict lint only"
+        )
+    bad = template_manifest()
+    bad["spec"]["templates"][0]["dag"]["tasks"] = "not a list"
+    with Cluster() as cluster, pytest.raises(ClusterError, match=r"\(HTTP 400\)") as caught:
+        cluster.backend.create(CLUSTER_WORKFLOW_TEMPLATE, bad)
+    assert "schema" in caught.value.message
+    assert len(contract_server.invalid_bodies) == 1
+    contract_server.invalid_bodies.clear()  # refused on purpose
