@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hera_imagebuild.client.options import BuildSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +27,64 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the build context comes from: the input artifact 'context' (git, S3, an upstream "
         "task; default) or an existing PVC (parameters context-pvc, context-sub-path)",
     )
+    access = parser.add_argument_group(
+        "registry access", "bake plain-HTTP registries and a private CA into the template (see docs/usage.md)"
+    )
+    access.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="registry (host[:port]) that all three steps reach over plain HTTP; repeatable",
+    )
+    access.add_argument(
+        "--registry-ca-secret", metavar="NAME", help="Secret holding the CA files named by --registry-ca"
+    )
+    access.add_argument(
+        "--registry-ca-config-map",
+        metavar="NAME",
+        help="ConfigMap holding the CA files (instead of a Secret)",
+    )
+    access.add_argument(
+        "--registry-ca",
+        action="append",
+        default=[],
+        metavar="HOST=FILE",
+        help="registry whose TLS certificate is signed by the CA in FILE (a key ending in .crt of the "
+        "Secret/ConfigMap); repeatable",
+    )
+
+
+def _settings(args: argparse.Namespace) -> BuildSettings | None:
+    """The template shape the registry-access options ask for (``None``: the shipped default)."""
+    from hera_imagebuild.client.options import BuildSettings
+    from hera_imagebuild.client.registry_access import RegistryCA
+
+    registry_ca = None
+    if args.registry_ca or args.registry_ca_secret or args.registry_ca_config_map:
+        sources = [name for name in (args.registry_ca_secret, args.registry_ca_config_map) if name]
+        if len(sources) != 1 or not args.registry_ca:
+            raise ValueError(
+                f"--registry-ca-secret={args.registry_ca_secret!r}, "
+                f"--registry-ca-config-map={args.registry_ca_config_map!r} with {len(args.registry_ca)} "
+                "--registry-ca is not valid; expected exactly one of --registry-ca-secret NAME and "
+                "--registry-ca-config-map NAME, together with at least one --registry-ca HOST=FILE"
+            )
+        certificates: dict[str, str] = {}
+        for pair in args.registry_ca:
+            host, sep, file_name = pair.partition("=")
+            if not sep or host in certificates:
+                raise ValueError(
+                    f"--registry-ca: {pair!r} is not valid; expected HOST=FILE such as "
+                    "'harbor.example.com=corp-ca.crt', each HOST once"
+                )
+            certificates[host] = file_name
+        registry_ca = RegistryCA(
+            certificates=certificates, secret=args.registry_ca_secret, config_map=args.registry_ca_config_map
+        )
+    if registry_ca is None and not args.insecure_registry:
+        return None
+    return BuildSettings(insecure_registries=tuple(args.insecure_registry), registry_ca=registry_ca)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +95,12 @@ def run(args: argparse.Namespace) -> int:
     from hera_imagebuild.client.render import render_template
 
     try:
-        text = render_template(namespaced=args.namespaced, namespace=args.namespace, context=args.context)
+        text = render_template(
+            namespaced=args.namespaced,
+            namespace=args.namespace,
+            context=args.context,
+            settings=_settings(args),
+        )
     except ValueError as error:
         print(f"hera-imagebuild render: {error}", file=sys.stderr)
         return 2

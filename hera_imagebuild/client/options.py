@@ -15,6 +15,7 @@ from hera.workflows import Resources
 from hera.workflows.models import Toleration
 
 from hera_imagebuild.client import validation as v
+from hera_imagebuild.client.registry_access import RegistryCA, insecure_registries
 
 OWNED_KANIKO_FLAGS = frozenset(
     {
@@ -46,6 +47,9 @@ OWNED_KANIKO_FLAGS = frozenset(
     }
 )
 """kaniko flags the build template sets itself (or that would bypass prefetch): not allowed as extras."""
+
+_REGISTRY_ACCESS_FLAGS = {"insecure-registry": "insecure_registries", "registry-certificate": "registry_ca"}
+"""kaniko flags that must agree with prefetch and push: set through these settings instead."""
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -194,6 +198,10 @@ class BuildSettings:
             containers (off by default: a RUN line executes user code as root).
         kaniko_retries: kaniko's own ``--image-download-retry`` and ``--image-fs-extract-retry``
             (small: Argo's retry strategy is the outer loop).
+        insecure_registries: Registries (``host[:port]``) reached over plain HTTP by all three
+            steps (mirrors, caches, destinations alike); stored normalised, without duplicates.
+        registry_ca: CA certificates for registries with privately signed TLS certificates,
+            mounted read-only in all three pods (see :mod:`hera_imagebuild.client.registry_access`).
     """
 
     prefetch: StepOptions = DEFAULT_PREFETCH
@@ -206,6 +214,8 @@ class BuildSettings:
     executor_service_account: str | None = DEFAULT_EXECUTOR_SERVICE_ACCOUNT
     automount_service_account_token: bool = False
     kaniko_retries: int = 2
+    insecure_registries: tuple[str, ...] = ()
+    registry_ca: RegistryCA | None = None
 
     def __post_init__(self) -> None:
         for key, value in self.node_selector.items():
@@ -224,6 +234,8 @@ class BuildSettings:
                 f"(default {DEFAULT_EXECUTOR_SERVICE_ACCOUNT!r}) or set automount_service_account_token=True"
             )
         v.positive_int("kaniko_retries", self.kaniko_retries, minimum=0)
+        hosts = insecure_registries(self.insecure_registries, self.registry_ca)
+        object.__setattr__(self, "insecure_registries", hosts)
 
 
 def _check_kaniko_arg(arg: str) -> None:
@@ -232,6 +244,13 @@ def _check_kaniko_arg(arg: str) -> None:
     if not name or not name.replace("-", "").isalnum() or not name[0].isalpha():
         raise v.invalid(
             "extra_kaniko_args", arg, "a kaniko flag '--name[=value]', such as '--snapshot-mode=redo'"
+        )
+    if name in _REGISTRY_ACCESS_FLAGS:
+        raise v.invalid(
+            "extra_kaniko_args",
+            arg,
+            f"a flag the template does not set itself; set BuildSettings.{_REGISTRY_ACCESS_FLAGS[name]} "
+            f"instead, so that prefetch and push reach the registry the same way",
         )
     if name in OWNED_KANIKO_FLAGS:
         raise v.invalid(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hera_imagebuild.client.options import BuildSettings
 from hera_imagebuild.client.published import ContextKind, cluster_workflow_template, workflow_template
 
 GENERATED_HEADER = (
@@ -20,12 +21,20 @@ SHIPPED_FILES: dict[str, tuple[bool, ContextKind]] = {
 
 
 def render_template(
-    *, namespaced: bool = False, namespace: str | None = None, context: ContextKind = "artifact"
+    *,
+    namespaced: bool = False,
+    namespace: str | None = None,
+    context: ContextKind = "artifact",
+    settings: BuildSettings | None = None,
 ) -> str:
-    """The published template as YAML (a ClusterWorkflowTemplate unless ``namespaced``)."""
+    """The published template as YAML (a ClusterWorkflowTemplate unless ``namespaced``).
+
+    ``settings`` changes the template's shape (plain-HTTP registries, a private CA, ...);
+    its name stays the versioned one, so workflows reference it the same way.
+    """
     if namespaced:
-        return workflow_template(namespace=namespace, context=context).to_yaml()
-    return cluster_workflow_template(context=context).to_yaml()
+        return workflow_template(settings, namespace=namespace, context=context).to_yaml()
+    return cluster_workflow_template(settings, context=context).to_yaml()
 
 
 def shipped_templates() -> dict[str, str]:

@@ -26,7 +26,7 @@ from hera_imagebuild.client.options import (
     RetryPolicy,
     StepOptions,
 )
-from hera_imagebuild.common.reference import normalize_registry
+from hera_imagebuild.client.registry_access import RegistryCA
 
 DEFAULT_EXECUTOR_IMAGE = "ghcr.io/osscontainertools/kaniko:v1.28.3"
 """The maintained kaniko fork (osscontainertools), newest release when this version was cut."""
@@ -227,11 +227,7 @@ def _flag(value: bool) -> str:
 def _check_mirrors(mirrors: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
     checked: dict[str, tuple[str, ...]] = {}
     for registry, targets in mirrors.items():
-        key = normalize_registry(registry, field="mirrors")
-        if key in checked:
-            raise v.invalid(
-                "mirrors", registry, f"each registry once ({registry!r} is another name for {key!r})"
-            )
+        key = v.registry("mirrors", registry, checked)
         if isinstance(targets, str) or not targets:
             raise v.invalid(f"mirrors[{registry}]", targets, "a non-empty list of 'host[:port][/prefix]'")
         for target in targets:
@@ -255,6 +251,7 @@ __all__ = [
     "Proxy",
     "PvcContext",
     "PvcHandoff",
+    "RegistryCA",
     "RetryPolicy",
     "S3Context",
     "StepOptions",

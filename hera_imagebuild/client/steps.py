@@ -24,6 +24,7 @@ from hera.workflows import (
 from hera.workflows import models as m
 
 from hera_imagebuild.client import params as p
+from hera_imagebuild.client import registry_access
 from hera_imagebuild.client.context import CONTEXT_ARTIFACT
 from hera_imagebuild.client.options import BuildSettings, PvcHandoff, StepOptions
 from hera_imagebuild.client.retry import build_retry, step_retry
@@ -143,6 +144,8 @@ def _step(
 ) -> Container:
     """One step's pod template; what all three share is decided here."""
     executor = settings.executor_service_account
+    ca_volumes, ca_mounts = registry_access.ca_volume(settings.registry_ca)
+    mounts = [*mounts, *ca_mounts]
     return Container(
         name=name,
         image=_in(image),
@@ -162,6 +165,7 @@ def _step(
             ),
             EmptyDirVolume(name="outputs", mount_path=OUTPUT_DIR),
             *volumes,
+            *ca_volumes,
         ],
         volume_mounts=mounts or None,
         retry_strategy=retry,
@@ -186,6 +190,8 @@ def prefetch_template(name: str, settings: BuildSettings, *, context_kind: str) 
         probe_timeout=_in(p.PROBE_TIMEOUT),  # type: ignore[arg-type]  # a float once Argo substitutes it
         cache_registry=_in(p.BASE_IMAGE_CACHE),
         output_dir=OUTPUT_DIR,
+        cert_dir=registry_access.cert_dir(settings.registry_ca),
+        insecure_registries=list(settings.insecure_registries),
     ).to_argv(
         json_values={"build_args": _in(p.BUILD_ARGS), "labels": _in(p.LABELS), "mirrors": _in(p.MIRRORS)}
     )
@@ -248,6 +254,7 @@ def kaniko_args(settings: BuildSettings) -> list[str]:
         "--log-format=text",
         f"--image-download-retry={settings.kaniko_retries}",
         f"--image-fs-extract-retry={settings.kaniko_retries}",
+        *registry_access.kaniko_flags(settings.insecure_registries, settings.registry_ca),
         *settings.extra_kaniko_args,
     ]
     return args
@@ -308,6 +315,8 @@ def push_template(name: str, settings: BuildSettings) -> Container:
         output_dir=OUTPUT_DIR,
         # Leave the pod a minute to report before its deadline ends it.
         timeout=float(max(timeout - 60, 60)) if timeout else PushArgs.timeout,
+        cert_dir=registry_access.cert_dir(settings.registry_ca),
+        insecure_registries=list(settings.insecure_registries),
     ).to_argv(json_values={"destinations": _in(p.DESTINATIONS)})
     inputs = _parameters(p.DESTINATIONS, p.OUT_DIGEST)
     volumes: Volumes = []

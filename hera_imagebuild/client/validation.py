@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from urllib.parse import urlsplit
 
 from hera_imagebuild.common.reference import ImageReference, normalize_registry, parse_reference
@@ -167,6 +167,14 @@ def repository(field: str, value: str) -> ImageReference:
             field, value, "a repository such as 'registry.example.com/cache/train' without tag or digest"
         )
     return ref
+
+
+def registry(field: str, host: str, seen: Container[str] = ()) -> str:
+    """``host`` normalised (Docker Hub's aliases fold to ``docker.io``); refuse one already in ``seen``."""
+    key = normalize_registry(host, field=field)
+    if key in seen:
+        raise invalid(field, host, f"each registry once ({host!r} is another name for {key!r})")
+    return key
 
 
 def registry_with_prefix(field: str, value: str) -> str:

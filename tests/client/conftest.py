@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from hera.workflows import DAG, Container, Parameter, Workflow
 
 from hera_imagebuild.client.inline import ImageBuild
 from hera_imagebuild.client.spec import BuildSpec, GitContext
+from hera_imagebuild.common import contract
 from hera_imagebuild.lint import ArgoSchema, Problem, lint_documents, load_schema, parse_documents
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +66,18 @@ def template(document: dict[str, Any], name: str) -> dict[str, Any]:
             found: dict[str, Any] = item
             return found
     raise KeyError(name)
+
+
+def pod_templates(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The container (pod) templates of a document."""
+    return [t for t in document["spec"]["templates"] if "container" in t]
+
+
+def parse_step_args(args_type: type[contract.StepArgs], argv: list[str]) -> argparse.Namespace:
+    """``argv`` (without the sub-command) parsed as the step's own CLI parses it."""
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    contract.add_arguments(parser, args_type)
+    return parser.parse_args(argv)
 
 
 @pytest.fixture(scope="session")

@@ -63,6 +63,20 @@ def test_render_namespaced(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["render", "--namespace", "ml"], "--namespace needs --namespaced"),
         (["render", "--namespaced", "--namespace", "ML_Team"], "namespace: 'ML_Team' is not valid"),
+        (
+            ["render", "--insecure-registry", "http://registry.local"],
+            "insecure_registries: 'http://registry.local'",
+        ),
+        (["render", "--registry-ca", "harbor.example.com=ca.crt"], "--registry-ca-secret=None"),
+        (["render", "--registry-ca-secret", "corp-ca"], "with 0 --registry-ca is not valid"),
+        (
+            ["render", "--registry-ca-secret", "corp-ca", "--registry-ca", "harbor.example.com"],
+            "--registry-ca: 'harbor.example.com' is not valid; expected HOST=FILE",
+        ),
+        (
+            ["render", "--registry-ca-secret", "corp-ca", "--registry-ca", "harbor.example.com=ca.pem"],
+            "'ca.pem' is not valid",
+        ),
     ],
 )
 def test_render_bad_options(

@@ -14,6 +14,7 @@ from hera_imagebuild.client.options import (
     RetryPolicy,
     StepOptions,
 )
+from hera_imagebuild.client.registry_access import RegistryCA
 from hera_imagebuild.client.spec import (
     DEFAULT_EXECUTOR_IMAGE,
     ArtifactContext,
@@ -220,6 +221,79 @@ BAD_SPECS: list[tuple[str, Callable[[], Any], str]] = [
         "executor_service_account: None",
     ),
     ("handoff PVC bad name", lambda: PvcHandoff(claim_name="Scratch"), "handoff.claim_name"),
+    (
+        "plain-HTTP registry with a path",
+        lambda: BuildSettings(insecure_registries=("registry.example.com/ml",)),
+        "insecure_registries: 'registry.example.com/ml' is not a registry host",
+    ),
+    (
+        "plain-HTTP registry as one string",
+        lambda: BuildSettings(insecure_registries="registry.local:5000"),
+        "insecure_registries: 'registry.local:5000' is not valid",
+    ),
+    (
+        "Docker Hub over plain HTTP",
+        lambda: BuildSettings(insecure_registries=("index.docker.io",)),
+        "insecure_registries: 'index.docker.io'",
+    ),
+    (
+        "plain-HTTP registry that also has a CA",
+        lambda: BuildSettings(
+            insecure_registries=("harbor.example.com",),
+            registry_ca=RegistryCA(secret="ca", certificates={"harbor.example.com": "ca.crt"}),
+        ),
+        "insecure_registries: 'harbor.example.com'",
+    ),
+    (
+        "registry CA without Secret or ConfigMap",
+        lambda: RegistryCA(certificates={"harbor.example.com": "ca.crt"}),
+        "registry_ca: secret=None, config_map=None",
+    ),
+    (
+        "registry CA with Secret and ConfigMap",
+        lambda: RegistryCA(secret="ca", config_map="ca", certificates={"harbor.example.com": "ca.crt"}),
+        "registry_ca: secret='ca', config_map='ca'",
+    ),
+    (
+        "registry CA for no registry",
+        lambda: RegistryCA(secret="ca", certificates={}),
+        "registry_ca.certificates",
+    ),
+    (
+        "registry CA file not .crt",
+        lambda: RegistryCA(secret="ca", certificates={"harbor.example.com": "ca.pem"}),
+        "registry_ca.certificates[harbor.example.com]: 'ca.pem'",
+    ),
+    (
+        "registry CA file outside the mount",
+        lambda: RegistryCA(secret="ca", certificates={"harbor.example.com": "../etc/ca.crt"}),
+        "'../etc/ca.crt'",
+    ),
+    (
+        "registry CA host with a scheme",
+        lambda: RegistryCA(secret="ca", certificates={"https://harbor.example.com": "ca.crt"}),
+        "registry_ca.certificates: 'https://harbor.example.com'",
+    ),
+    (
+        "registry CA for Docker Hub under two names",
+        lambda: RegistryCA(secret="ca", certificates={"docker.io": "a.crt", "index.docker.io": "b.crt"}),
+        "'index.docker.io'",
+    ),
+    (
+        "registry CA Secret name",
+        lambda: RegistryCA(secret="Corp_CA", certificates={"harbor.example.com": "ca.crt"}),
+        "registry_ca.secret: 'Corp_CA'",
+    ),
+    (
+        "extra kaniko arg for a plain-HTTP registry",
+        lambda: BuildSettings(extra_kaniko_args=("--insecure-registry=registry.local:5000",)),
+        "set BuildSettings.insecure_registries",
+    ),
+    (
+        "extra kaniko arg for a registry certificate",
+        lambda: BuildSettings(extra_kaniko_args=("--registry-certificate=h=/ca.crt",)),
+        "set BuildSettings.registry_ca",
+    ),
 ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import Any
 
@@ -14,11 +13,7 @@ from hera_imagebuild.client.published import cluster_workflow_template
 from hera_imagebuild.common import contract
 from hera_imagebuild.common.failures import build_retry_expression, step_retry_expression
 
-from .conftest import as_dict, inline_workflow, resolve_pods, spec, template
-
-
-def _pods(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return [t for t in document["spec"]["templates"] if "container" in t]
+from .conftest import as_dict, inline_workflow, parse_step_args, pod_templates, resolve_pods, spec, template
 
 
 def _published(**kwargs: Any) -> dict[str, Any]:
@@ -52,12 +47,6 @@ def test_kaniko_step() -> None:
     assert env["FF_KANIKO_DISABLE_HTTP2"] == "{{inputs.parameters.disable-http2}}"
 
 
-def _parse(args_type: type[contract.StepArgs], argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(exit_on_error=False)
-    contract.add_arguments(parser, args_type)
-    return parser.parse_args(argv)
-
-
 def test_prefetch_and_push_argv_parse_with_the_step_cli_definitions() -> None:
     built = spec(build_args={"CUDA_VERSION": "12.4.1"}, mirrors={"docker.io": ["mirror.example.com/hub"]})
     document = as_dict(inline_workflow(ImageBuild(built, name="trainer")))
@@ -66,13 +55,13 @@ def test_prefetch_and_push_argv_parse_with_the_step_cli_definitions() -> None:
     assert prefetch["command"] == push["command"] == ["hera-imagebuild"]
     assert prefetch["args"][0] == "prefetch"
     assert push["args"][0] == "push"
-    parsed = _parse(contract.PrefetchArgs, prefetch["args"][1:])
+    parsed = parse_step_args(contract.PrefetchArgs, prefetch["args"][1:])
     assert json.loads(parsed.build_args_json) == {"CUDA_VERSION": "12.4.1"}
     assert json.loads(parsed.mirrors_json) == {"docker.io": ["mirror.example.com/hub"]}
     assert (parsed.fallback, parsed.probe_timeout, parsed.target) == ("true", 5.0, "")
     assert parsed.dockerfile == f"{contract.CONTEXT_DIR}/Dockerfile"
     assert parsed.output_dir == contract.OUTPUT_DIR
-    parsed = _parse(contract.PushArgs, push["args"][1:])
+    parsed = parse_step_args(contract.PushArgs, push["args"][1:])
     assert json.loads(parsed.destinations_json) == ["registry.example.com/ml/trainer:v1"]
     assert parsed.expected_digest == "{{tasks.build.outputs.parameters.digest}}"
     assert parsed.image == contract.IMAGE_LAYOUT_DIR
@@ -81,7 +70,7 @@ def test_prefetch_and_push_argv_parse_with_the_step_cli_definitions() -> None:
 
 
 def test_pods_carry_no_token_and_no_privilege() -> None:
-    for pod in _pods(_published()):
+    for pod in pod_templates(_published()):
         assert pod["automountServiceAccountToken"] is False
         assert pod["executor"]["serviceAccountName"] == "hera-imagebuild-executor"
         security = pod["container"]["securityContext"]
@@ -100,7 +89,7 @@ def test_pods_carry_no_token_and_no_privilege() -> None:
 
 def test_token_opt_out_drops_the_executor_account() -> None:
     settings = BuildSettings(automount_service_account_token=True, executor_service_account=None)
-    for pod in _pods(_published(settings=settings)):
+    for pod in pod_templates(_published(settings=settings)):
         assert pod["automountServiceAccountToken"] is True
         assert "executor" not in pod
 
@@ -152,7 +141,7 @@ def test_artifact_handoff_is_an_uncompressed_tar() -> None:
     assert image["archive"] == {"tar": {"compressionLevel": 0}}
 
 
-def test_settings_shape_the_pods() -> None:
+def test_settings_shape_thepod_templates() -> None:
     settings = BuildSettings(
         build=StepOptions(
             cpu="4", memory="16Gi", memory_limit="16Gi", timeout_seconds=600, retry=RetryPolicy(limit=1)
@@ -175,7 +164,7 @@ def test_settings_shape_the_pods() -> None:
 
 @pytest.mark.parametrize("context", ["artifact", "pvc"])
 def test_every_argv_element_is_a_flag(context: str) -> None:
-    for pod in _pods(_published(context=context)):
+    for pod in pod_templates(_published(context=context)):
         args = pod["container"]["args"]
         flags = args[1:] if pod["container"]["command"] == ["hera-imagebuild"] else args
         assert all(arg.startswith("--") for arg in flags), flags
