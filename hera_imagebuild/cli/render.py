@@ -27,6 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the build context comes from: the input artifact 'context' (git, S3, an upstream "
         "task; default) or an existing PVC (parameters context-pvc, context-sub-path)",
     )
+    add_registry_access_arguments(parser)
+
+
+def add_registry_access_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--insecure-registry`` and ``--registry-ca*``; read them with :func:`registry_access_settings`."""
     access = parser.add_argument_group(
         "registry access", "bake plain-HTTP registries and a private CA into the template (see docs/usage.md)"
     )
@@ -55,8 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _settings(args: argparse.Namespace) -> BuildSettings | None:
-    """The template shape the registry-access options ask for (``None``: the shipped default)."""
+def registry_access_settings(args: argparse.Namespace) -> BuildSettings | None:
+    """The template shape the registry-access options ask for (``None``: the shipped default).
+
+    Raises:
+        ValueError: The options are incomplete or name a bad host, Secret, ConfigMap or file.
+    """
     from hera_imagebuild.client.options import BuildSettings
     from hera_imagebuild.client.registry_access import RegistryCA
 
@@ -99,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             namespaced=args.namespaced,
             namespace=args.namespace,
             context=args.context,
-            settings=_settings(args),
+            settings=registry_access_settings(args),
         )
     except ValueError as error:
         print(f"hera-imagebuild render: {error}", file=sys.stderr)
