@@ -6,7 +6,8 @@ includes importing Hera. The worker also reports its in-process phases. Ours
 builds 100 images, either inline (``ImageBuild``: every build brings its DAG and
 three pod templates) or through the installed template (``build_from_template``:
 one ``templateRef`` task each), renders the Workflow to YAML and lints it
-(Argo's JSON schemas when available, plus the strict own checks). The baseline
+(Argo's JSON schemas from ``$HERA_IMAGEBUILD_ARGO_SCHEMA_DIR`` or ``../shared/argo``
+when there, plus the strict own checks). The baseline
 is Hera alone: a DAG of 100 plain container tasks rendered to YAML, not linted.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -30,8 +32,8 @@ if TYPE_CHECKING:  # the worker imports these itself, inside the timed part
     from hera_imagebuild.client.spec import BuildSpec
 
 BUILDS = 100
-DEFAULT_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "argo"
-"""Where this workspace keeps Argo's JSON schemas (the project cannot vendor them)."""
+SCHEMA_DIR = Path(os.environ.get("HERA_IMAGEBUILD_ARGO_SCHEMA_DIR") or REPO_ROOT.parent / "shared" / "argo")
+"""Argo's JSON schemas (the project cannot vendor them): as the tests find them."""
 
 ETCD_REQUEST_LIMIT_KIB = 1536
 """etcd's default ``--max-request-bytes`` (1.5 MiB): the largest object a default cluster stores."""
@@ -135,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> Result:
         print(json.dumps(worker(worker_args.worker, worker_args.schema_dir)))
         raise SystemExit(0)
     args = parse_args(__doc__ or "", default_runs=5, argv=argv)
-    schema_dir = DEFAULT_SCHEMA_DIR if DEFAULT_SCHEMA_DIR.is_dir() else None
+    schema_dir = SCHEMA_DIR if SCHEMA_DIR.is_dir() else None
     phases: dict[str, list[dict[str, float]]] = {name: [] for name in WORKERS.values()}
 
     def process(case: str) -> Callable[[], float]:
