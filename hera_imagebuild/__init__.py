@@ -27,6 +27,7 @@ _CLIENT_EXPORTS: dict[str, str] = {
             "RetryPolicy",
             "ArtifactHandoff",
             "PvcHandoff",
+            "RegistryCA",
         ),
         "hera_imagebuild.client.spec",
     ),

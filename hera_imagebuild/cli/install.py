@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from hera_imagebuild.cli.render import add_registry_access_arguments, registry_access_settings
 from hera_imagebuild.client.options import DEFAULT_EXECUTOR_SERVICE_ACCOUNT
 from hera_imagebuild.cluster.cli_support import dump_yaml, report_errors
 from hera_imagebuild.cluster.settings import add_connection_arguments
@@ -35,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="print what would be applied, as YAML; no cluster"
     )
+    add_registry_access_arguments(parser)
     add_connection_arguments(parser)
 
 
@@ -47,12 +49,15 @@ def _run(args: argparse.Namespace) -> int:
     from hera_imagebuild.cluster.settings import settings_from_args
 
     settings = settings_from_args(args)
+    template_settings = registry_access_settings(args)
     if args.dry_run:
         from hera_imagebuild.cluster.install import CONTEXT_KINDS, executor_manifests, template_manifest
 
         namespace = settings.namespace or "default"
         manifests = [
-            template_manifest(namespaced=args.namespaced, namespace=namespace, context=context)
+            template_manifest(
+                namespaced=args.namespaced, namespace=namespace, settings=template_settings, context=context
+            )
             for context in CONTEXT_KINDS
         ]
         if args.executor_service_account:
@@ -64,7 +69,9 @@ def _run(args: argparse.Namespace) -> int:
 
     with Cluster(settings) as cluster:
         results = cluster.install(
-            namespaced=args.namespaced, executor_service_account=args.executor_service_account
+            namespaced=args.namespaced,
+            settings=template_settings,
+            executor_service_account=args.executor_service_account,
         )
         print(f"connected to {cluster.backend.description}")
     skipped = [r for r in results if r.action == "skipped"]

@@ -21,9 +21,6 @@ from hera_imagebuild.pod.push import DigestMismatchError, PushFailure, push_imag
 from hera_imagebuild.pod.registry.manifest import check_digest
 from hera_imagebuild.pod.termination import exit_code, finish
 
-# merged_list is re-exported for callers that imported it from here before step_options existed.
-__all__ = ["add_arguments", "merged_list", "run"]
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the push step's options (from :class:`~hera_imagebuild.common.contract.PushArgs`)."""

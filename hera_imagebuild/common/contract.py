@@ -42,7 +42,7 @@ class PrefetchOutputs:
     REGISTRY_MAP = "registry-map"
     """The value for kaniko's ``--registry-map`` (never empty: see :data:`NO_OP_REGISTRY_MAP`)."""
     BASE_IMAGES = "base-images.json"
-    """JSON list of ``{"original", "pinned", "source"}`` for each external base image."""
+    """JSON list of ``{"original", "pinned", "source", "platform"}`` for each external base image."""
     REPORT = "report.json"
     """Machine-readable report: every source tried per image, its outcome and time."""
 
@@ -194,7 +194,10 @@ class PrefetchArgs(RegistryAccessArgs):
         choices=("true", "false"),
     )
     probe_timeout: float = option(
-        "--probe-timeout", "seconds one source may take to answer a manifest request", default=5.0, type=float
+        "--probe-timeout",
+        "seconds one source may take to resolve an image, its quick retries included",
+        default=5.0,
+        type=float,
     )
     cache_registry: str | None = option(
         "--cache-registry",

@@ -148,6 +148,18 @@ def test_contract_dry_run_prints_everything_and_sends_nothing(
     assert contract_server.requests == []
 
 
+def test_contract_install_bakes_registry_access_into_the_template(
+    kube_env: Path, contract_server: ContractServer, cli: CliRunner
+) -> None:
+    code, _, _ = cli(["install", "--insecure-registry", "registry.ci.svc:5000"])
+    assert code == 0
+    template = contract_server.requests[0].body
+    steps = {t["name"]: t for t in template["spec"]["templates"] if "container" in t}
+    argv = {name: t["container"]["args"] for name, t in steps.items()}
+    assert len(argv) == 3, sorted(argv)
+    assert all("--insecure-registry=registry.ci.svc:5000" in args for args in argv.values()), argv
+
+
 @pytest.mark.parametrize("api", ["kube", "argo"])
 @pytest.mark.parametrize(
     ("fault", "expected"),
