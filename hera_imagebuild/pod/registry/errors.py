@@ -137,6 +137,9 @@ def error_from_exception(exc: BaseException, *, operation: str, host: str) -> Re
         detail = f"timed out ({type(exc).__name__})"
     elif isinstance(exc, httpx.ConnectError):
         detail = f"cannot connect: {_short(text)}"
+    elif isinstance(exc, httpx.ReadError) and not str(exc):
+        # httpx says only "ReadError" when the peer resets or closes mid-response.
+        detail = "connection closed while reading the response (ReadError)"
     else:
         detail = f"{type(exc).__name__}: {_short(text)}"
     kind = FailureKind.TRANSIENT
