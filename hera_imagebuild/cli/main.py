@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from hera_imagebuild._version import __version__
+from hera_imagebuild.common.failures import EXIT_USAGE
 
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module, one-line help). Help is duplicated here so that
@@ -50,12 +51,27 @@ def _parser(command: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+CLIENT_DEPENDENCIES = frozenset({"hera", "pydantic", "yaml", "kubernetes", "jsonschema"})
+"""Top-level packages only client-side commands use; the runtime image leaves them out."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``hera-imagebuild`` with ``argv`` (default: ``sys.argv[1:]``) and return its exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    args = _parser(command if command in COMMANDS else None).parse_args(argv)
-    code: int = _load(args.command).run(args)
+    try:
+        args = _parser(command if command in COMMANDS else None).parse_args(argv)
+        code: int = _load(args.command).run(args)
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in CLIENT_DEPENDENCIES:
+            raise
+        print(
+            f"hera-imagebuild {command}: needs the Python package {error.name!r}, which is not installed "
+            "here (the runtime image carries only 'prefetch' and 'push'); "
+            "install the full package: pip install hera-imagebuild",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     return code
 
 
