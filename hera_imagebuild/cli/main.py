@@ -63,10 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser(command if command in COMMANDS else None).parse_args(argv)
         code: int = _load(args.command).run(args)
     except ModuleNotFoundError as error:
-        if (error.name or "").partition(".")[0] not in CLIENT_DEPENDENCIES:
+        package = (error.name or "").partition(".")[0]
+        if package not in CLIENT_DEPENDENCIES:
             raise
         print(
-            f"hera-imagebuild {command}: needs the Python package {error.name!r}, which is not installed "
+            f"hera-imagebuild {command}: needs the Python package {package!r}, which is not installed "
             "here (the runtime image carries only 'prefetch' and 'push'); "
             "install the full package: pip install hera-imagebuild",
             file=sys.stderr,
