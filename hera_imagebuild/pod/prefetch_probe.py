@@ -4,7 +4,9 @@ Every (image, source) probe starts at the same time and gets ``probe_timeout``
 seconds in total, its own quick retries of transient failures included. An
 image then takes the first source, in preference order, that answered; the
 probes it no longer needs are cancelled. So a hung mirror costs one probe
-timeout for the whole run, however many images it was asked for.
+timeout for the whole run, however many images it was asked for. A source
+that has already failed an attempt is not waited for once a later source has
+answered: a refusing or erroring mirror costs nothing when another one works.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from hera_imagebuild.common.failures import FailureKind
@@ -71,9 +73,12 @@ class ImageProbes:
 
 @dataclass
 class AttemptCounter:
-    """Counts the requests :func:`retry_within` made."""
+    """Counts the requests :func:`retry_within` made, and remembers the last transient failure."""
 
     count: int = 0
+    last_error: RegistryError | None = None
+    failed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once an attempt has failed transiently (a retry may follow)."""
 
 
 async def retry_within(
@@ -112,7 +117,8 @@ async def retry_within(
         except RegistryError as error:
             if not error.transient:
                 raise
-            last = error
+            last = counter.last_error = error
+            counter.failed.set()
             delay = error.retry_after
             if delay is None:
                 delay = min(_FIRST_RETRY_DELAY * 2 ** (counter.count - 1), _MAX_RETRY_DELAY)
@@ -122,12 +128,17 @@ async def retry_within(
 
 
 async def probe_source(
-    client: RegistryClient, source: Source, image: ImageReference, platform: Platform, window: float
+    client: RegistryClient,
+    source: Source,
+    image: ImageReference,
+    platform: Platform,
+    window: float,
+    counter: AttemptCounter | None = None,
 ) -> ProbeResult:
     """Resolve ``image`` for ``platform`` on ``source`` within ``window`` seconds, retries included."""
     location = source.locate(image)
     started = time.monotonic()
-    counter = AttemptCounter()
+    counter = counter or AttemptCounter()
     try:
         resolved = await retry_within(
             lambda: client.resolve(location, platform),
@@ -143,24 +154,64 @@ async def probe_source(
     return ProbeResult(source, location, CHOSEN, seconds, counter.count, resolved=resolved)
 
 
+def _answered(task: asyncio.Task[ProbeResult]) -> bool:
+    return task.done() and not task.cancelled() and task.result().outcome == CHOSEN
+
+
+async def _settle(
+    task: asyncio.Task[ProbeResult], counter: AttemptCounter, later: Sequence[asyncio.Task[ProbeResult]]
+) -> bool:
+    """Wait for ``task``; give up on it once it has failed an attempt and a later source answered.
+
+    Returns:
+        Whether ``task`` finished by itself (``False``: it was cancelled here).
+    """
+    while not task.done():
+        if counter.last_error is not None and any(_answered(t) for t in later):
+            task.cancel()
+            return False
+        failed = None if counter.last_error else asyncio.ensure_future(counter.failed.wait())
+        waiting = [task, *(t for t in later if not t.done()), *([failed] if failed else [])]
+        try:
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if failed is not None:
+                failed.cancel()
+    return True
+
+
 async def _choose(
     image: ImageReference,
-    platform: str,
     sources: Sequence[Source],
     tasks: Sequence[asyncio.Task[ProbeResult]],
-) -> ImageProbes:
+    counters: Sequence[AttemptCounter],
+    started: float,
+) -> list[ProbeResult]:
     """Wait for the sources in order; keep the first that answered, cancel the rest."""
     results: list[ProbeResult] = []
     chosen = False
-    for source, task in zip(sources, tasks, strict=True):
+    for index, (source, task, counter) in enumerate(zip(sources, tasks, counters, strict=True)):
         if chosen:
             task.cancel()
             results.append(ProbeResult(source, source.locate(image), NOT_NEEDED, 0.0))
             continue
-        result = await task
+        if await _settle(task, counter, tasks[index + 1 :]):
+            result = task.result()
+        else:
+            last = counter.last_error
+            assert last is not None  # _settle gives up only after a failed attempt
+            result = ProbeResult(
+                source,
+                source.locate(image),
+                FAILED,
+                time.monotonic() - started,
+                counter.count,
+                f"{last}; not retried further: a later source answered",
+                last.kind,
+            )
         chosen = result.outcome == CHOSEN
         results.append(result)
-    return ImageProbes(image, platform, tuple(results))
+    return results
 
 
 async def probe_all(
@@ -175,22 +226,30 @@ async def probe_all(
         wanted: ``(image, platform, sources in preference order)`` for each image.
         window: Seconds each probe may take, retries included.
     """
-    tasks: list[list[asyncio.Task[ProbeResult]]] = [
+    started = time.monotonic()
+    counters = [[AttemptCounter() for _ in sources] for _, _, sources in wanted]
+    tasks = [
         [
-            asyncio.ensure_future(probe_source(client, source, image, Platform.parse(platform), window))
-            for source in sources
+            asyncio.ensure_future(
+                probe_source(client, source, image, Platform.parse(platform), window, counter)
+            )
+            for source, counter in zip(sources, image_counters, strict=True)
         ]
-        for image, platform, sources in wanted
+        for (image, platform, sources), image_counters in zip(wanted, counters, strict=True)
     ]
     try:
-        return list(
-            await asyncio.gather(
-                *(
-                    _choose(image, platform, sources, image_tasks)
-                    for (image, platform, sources), image_tasks in zip(wanted, tasks, strict=True)
+        chosen = await asyncio.gather(
+            *(
+                _choose(image, sources, image_tasks, image_counters, started)
+                for (image, _, sources), image_tasks, image_counters in zip(
+                    wanted, tasks, counters, strict=True
                 )
             )
         )
+        return [
+            ImageProbes(image, platform, tuple(results))
+            for (image, platform, _), results in zip(wanted, chosen, strict=True)
+        ]
     finally:
         for task in (t for image_tasks in tasks for t in image_tasks):
             task.cancel()
