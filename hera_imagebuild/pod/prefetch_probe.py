@@ -198,16 +198,11 @@ async def _choose(
         if await _settle(task, counter, tasks[index + 1 :]):
             result = task.result()
         else:
-            last = counter.last_error
-            assert last is not None  # _settle gives up only after a failed attempt
+            assert counter.last_error is not None  # _settle gives up only after a failed attempt
+            last = counter.last_error.noted("not retried further: a later source answered")
+            elapsed = time.monotonic() - started
             result = ProbeResult(
-                source,
-                source.locate(image),
-                FAILED,
-                time.monotonic() - started,
-                counter.count,
-                f"{last}; not retried further: a later source answered",
-                last.kind,
+                source, source.locate(image), FAILED, elapsed, counter.count, str(last), last.kind
             )
         chosen = result.outcome == CHOSEN
         results.append(result)

@@ -46,7 +46,7 @@ def test_failing_mirror_is_dropped_as_soon_as_a_later_source_answers(
     assert run.outcomes(original) == [(mirror, "failed"), (host, "chosen")]
     failed = run.image(original)["sources"][0]
     assert error in failed["error"]
-    assert failed["error"].endswith("; not retried further: a later source answered")
+    assert "; not retried further: a later source answered" in failed["error"]
     # Without the cut the mirror would be retried until the 5 s window closes.
     assert run.seconds < PROBE_TIMEOUT / 2, run.seconds
     print(f"{name} mirror dropped after {failed['ms']} ms; prefetch took {run.seconds:.2f} s")
