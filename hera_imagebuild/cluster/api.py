@@ -28,7 +28,7 @@ from hera_imagebuild.cluster.resources import WORKFLOW
 from hera_imagebuild.cluster.secret import credentials_for, docker_config_secret
 from hera_imagebuild.cluster.settings import ConnectionSettings
 from hera_imagebuild.cluster.status import WorkflowState
-from hera_imagebuild.cluster.watch import DEFAULT_POLL_INTERVAL, wait
+from hera_imagebuild.cluster.watch import DEFAULT_POLL_INTERVAL, check_wait_bounds, wait
 
 if TYPE_CHECKING:
     from hera.workflows import Workflow
@@ -179,7 +179,9 @@ class Cluster:
 
         Raises:
             ClusterError: If submitting or polling fails, or the wait times out.
+            ValueError: If ``timeout`` or ``poll_interval`` is not positive (nothing is submitted).
         """
+        check_wait_bounds(timeout, poll_interval)
         submitted = self.submit(
             one_off_workflow(spec, template_name=template_name, cluster_scope=cluster_scope),
             namespace=namespace,

@@ -14,7 +14,13 @@ from typing import Any, TextIO
 import yaml
 
 from hera_imagebuild.cluster.errors import ClusterError
-from hera_imagebuild.cluster.watch import DEFAULT_POLL_INTERVAL, ProgressPrinter, WaitTimeout, summary
+from hera_imagebuild.cluster.watch import (
+    DEFAULT_POLL_INTERVAL,
+    ProgressPrinter,
+    WaitTimeout,
+    check_wait_bounds,
+    summary,
+)
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 EXIT_TIMEOUT = 3
@@ -84,6 +90,8 @@ def submit_and_watch(
     from hera_imagebuild.cluster.api import Cluster
     from hera_imagebuild.cluster.settings import settings_from_args
 
+    if args.watch:
+        check_wait_bounds(args.timeout, args.poll_interval)  # before a workflow exists
     with Cluster(settings_from_args(args)) as cluster:
         submitted = cluster.submit(manifest)
         print(f"workflow {submitted.name} submitted in namespace {submitted.namespace}", file=out)

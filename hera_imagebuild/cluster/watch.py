@@ -30,6 +30,16 @@ class WaitTimeout(ClusterError):
         self.state = state
 
 
+def check_wait_bounds(timeout: float, poll_interval: float) -> None:
+    """Refuse a wait that cannot work, so callers can check before they submit anything.
+
+    Raises:
+        ValueError: If either is not a positive number (NaN included: a NaN deadline never passes).
+    """
+    if not (timeout > 0 and poll_interval > 0):
+        raise ValueError(f"timeout/poll interval: {timeout!r}/{poll_interval!r}; expected positive seconds")
+
+
 def wait(
     backend: Backend,
     name: str,
@@ -60,9 +70,9 @@ def wait(
         WaitTimeout: If the workflow is still running at the deadline.
         ClusterError: If the workflow cannot be read (a 4xx, or 5xx/unreachable
             :data:`MAX_CONSECUTIVE_POLL_ERRORS` times in a row).
+        ValueError: See :func:`check_wait_bounds`.
     """
-    if timeout <= 0 or poll_interval <= 0:
-        raise ValueError(f"timeout/poll interval: {timeout!r}/{poll_interval!r}; expected positive seconds")
+    check_wait_bounds(timeout, poll_interval)
     deadline = clock() + timeout
     errors = 0
     state: WorkflowState | None = None

@@ -109,6 +109,21 @@ def test_contract_watch_times_out_with_its_own_exit_code(
     assert "did not finish within 0.3 s (phase Running); it is still running in the cluster" in err
 
 
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--timeout", "0"), ("--timeout", "nan"), ("--poll-interval", "-1"), ("--poll-interval", "nan")],
+)
+def test_contract_watch_bounds_are_checked_before_anything_is_submitted(
+    flag: str, value: str, kube_env: Path, installed: ContractServer, cli: CliRunner
+) -> None:
+    """A wait that could not work (or never end, for NaN) is refused without leaving a workflow behind."""
+    code, out, err = cli([*BUILD, flag, value])
+    assert code == 2
+    assert out == ""
+    assert "expected positive seconds" in err
+    assert not installed.calls("POST", WORKFLOWS)
+
+
 def test_contract_watch_rides_out_transient_server_errors_but_not_a_missing_workflow(
     kube_env: Path, installed: ContractServer, cli: CliRunner
 ) -> None:
@@ -164,6 +179,18 @@ def test_contract_python_api_builds_and_returns_the_digest(kube_env: Path, insta
     retried = next(s for s in state.steps if s.path == "build.build")
     assert len(retried.attempts) == 2
     assert retried.retry_reasons == ["error building image: GET https://mirror/v2/: connection reset by peer"]
+
+
+def test_contract_python_api_build_refuses_a_bad_timeout_before_submitting(
+    kube_env: Path, installed: ContractServer
+) -> None:
+    spec = BuildSpec(
+        context=GitContext(url="https://github.com/example/app.git"),
+        destinations=("registry.example.com/team/app:v1",),
+    )
+    with Cluster() as cluster, pytest.raises(ValueError, match="expected positive seconds"):
+        cluster.build(spec, timeout=float("nan"))
+    assert not installed.calls("POST", WORKFLOWS)
 
 
 def test_contract_python_api_wait_timeout_carries_the_last_state(
