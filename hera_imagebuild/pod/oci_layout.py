@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 from hera_imagebuild.common.failures import FailureKind
@@ -154,7 +154,7 @@ class OciLayout:
                 str(exc), kind=FailureKind.DETERMINISTIC, operation="read layout", host=self.name
             ) from None
 
-    async def open_blob(self, blob: Descriptor) -> AsyncIterator[bytes]:
+    async def open_blob(self, blob: Descriptor) -> AsyncGenerator[bytes, None]:
         """Stream a blob file in chunks (read off the event loop); raises at the end on a digest mismatch."""
         path = self.blob_path(blob.digest)
         digest = hashlib.sha256()

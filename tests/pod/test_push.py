@@ -150,6 +150,26 @@ def test_wrong_expected_digest_fails_without_outputs(plain_registry, oci_image, 
     assert_no_outputs(tmp_path / "out")
 
 
+def test_layer_altered_after_the_build_fails_as_a_corrupt_layout(plain_registry, oci_image, tmp_path, capsys):
+    """Same size, other bytes: the layout's own digest check names the cause (not the registry's 400)."""
+    image = oci_image(seed="push-altered-layer", layer_sizes=(5000,))
+    layer = image.layout_dir / "blobs" / "sha256" / image.layer_digests[0].removeprefix("sha256:")
+    data = bytearray(layer.read_bytes())
+    data[-1] ^= 0xFF
+    layer.write_bytes(bytes(data))
+    run = run_push(
+        capsys,
+        f"--image={image.layout_dir}",
+        f"--destination={plain_registry.host}/push/altered:v1",
+        f"--insecure-registry={plain_registry.host}",
+        f"--output-dir={tmp_path / 'out'}",
+    )
+    assert run.code == EXIT_FAILED, run.err
+    assert "does not match its digest" in run.last_line
+    assert "the layout is corrupt" in run.last_line
+    assert_no_outputs(tmp_path / "out")
+
+
 def test_destination_that_does_not_serve_the_digest_fails(
     plain_registry, fault_proxy, oci_image, tmp_path, capsys
 ):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -33,8 +33,8 @@ from hera_imagebuild.pod.registry.manifest import (
 from hera_imagebuild.pod.registry.retry import Deadline, RetryHook, RetryPolicy, with_retries
 
 T = TypeVar("T")
-ByteSource = Callable[[], AsyncIterator[bytes]]
-"""Opens a fresh stream of a blob's bytes (called again for each attempt)."""
+ByteSource = Callable[[], AsyncGenerator[bytes, None]]
+"""Opens a fresh stream of a blob's bytes (called again for each attempt, closed when it ends)."""
 ByteCounter = Callable[[int], None]
 """Called with the size of each chunk sent or received."""
 
@@ -432,22 +432,24 @@ class RegistryClient:
                 if started.status_code != 202 or "location" not in started.headers:
                     raise await op.fail(started)
             location = _location(started)
-            chunker = _Chunker(source(), on_bytes)
-            sent = 0
-            while sent < blob.size:
-                length = min(chunk_size or blob.size, blob.size - sent)
-                headers = {
-                    "Content-Type": "application/octet-stream",
-                    "Content-Length": str(length),
-                    "Content-Range": f"{sent}-{sent + length - 1}",
-                }
-                async with op.open(
-                    "PATCH", location, headers=headers, content=chunker.take(length)
-                ) as response:
-                    if response.status_code != 202:
-                        raise await op.fail(response)
-                location = _location(response, location)
-                sent += length
+            async with aclosing(source()) as stream:
+                chunker = _Chunker(stream, on_bytes)
+                sent = 0
+                while sent < blob.size:
+                    length = min(chunk_size or blob.size, blob.size - sent)
+                    headers = {
+                        "Content-Type": "application/octet-stream",
+                        "Content-Length": str(length),
+                        "Content-Range": f"{sent}-{sent + length - 1}",
+                    }
+                    async with op.open(
+                        "PATCH", location, headers=headers, content=chunker.take(length)
+                    ) as response:
+                        if response.status_code != 202:
+                            raise await op.fail(response)
+                    location = _location(response, location)
+                    sent += length
+                await chunker.end()
             close = location.copy_merge_params({"digest": blob.digest})
             async with op.open("PUT", close, headers={"Content-Length": "0"}) as closed:
                 if closed.status_code not in (201, 204):
@@ -551,3 +553,9 @@ class _Chunker:
             if self._on_bytes is not None:
                 self._on_bytes(len(piece))
             yield piece
+
+    async def end(self) -> None:
+        """Read past the last byte, so a source that checks its bytes there (digest) does so."""
+        # More bytes than the descriptor says is as wrong as fewer (see take()).
+        if self._pending or await anext(self._stream, b""):
+            raise OSError("blob source has more bytes than the blob's size")

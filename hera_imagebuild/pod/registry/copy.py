@@ -10,7 +10,7 @@ exact manifest bytes are stored, so the destination serves the source's digest.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -39,7 +39,7 @@ class ImageSource(Protocol):
         """The manifest or index with ``digest`` (digest checked)."""
         ...
 
-    def open_blob(self, blob: Descriptor) -> AsyncIterator[bytes]:
+    def open_blob(self, blob: Descriptor) -> AsyncGenerator[bytes, None]:
         """A fresh stream of the blob's bytes; it raises at the end if they do not match the digest."""
         ...
 
@@ -65,7 +65,7 @@ class RegistrySource:
         """Fetch the manifest by digest (retried)."""
         return await self._client.get_manifest(self._repo, digest)
 
-    async def open_blob(self, blob: Descriptor) -> AsyncIterator[bytes]:
+    async def open_blob(self, blob: Descriptor) -> AsyncGenerator[bytes, None]:
         """Stream the blob from the registry (one attempt; the upload's retry re-opens it)."""
         async with self._client.open_blob(self._repo, blob) as chunks:
             async for chunk in chunks:
@@ -144,7 +144,7 @@ class _Copy:
             if progress:
                 progress.start(key, label, blob.size)
 
-            def reopen() -> AsyncIterator[bytes]:
+            def reopen() -> AsyncGenerator[bytes, None]:
                 if progress:
                     progress.restart(key)
                 return self.source.open_blob(blob)
