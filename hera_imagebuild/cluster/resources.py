@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 ARGO_GROUP = "argoproj.io"
 ARGO_VERSION = "v1alpha1"
-ARGO_API_VERSION = f"{ARGO_GROUP}/{ARGO_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -17,27 +16,23 @@ class Kind:
         name: ``kind`` as written in manifests.
         plural: The Kubernetes API's resource name.
         namespaced: Whether objects live in a namespace.
-        argo_path: The Argo Server's collection path under ``api/v1``, if it serves this kind.
     """
 
     name: str
     plural: str
     namespaced: bool
-    argo_path: str | None
 
     def __str__(self) -> str:
         return self.name
 
 
-CLUSTER_WORKFLOW_TEMPLATE = Kind(
-    "ClusterWorkflowTemplate", "clusterworkflowtemplates", False, "cluster-workflow-templates"
-)
-WORKFLOW_TEMPLATE = Kind("WorkflowTemplate", "workflowtemplates", True, "workflow-templates")
-WORKFLOW = Kind("Workflow", "workflows", True, "workflows")
-SECRET = Kind("Secret", "secrets", True, None)
-SERVICE_ACCOUNT = Kind("ServiceAccount", "serviceaccounts", True, None)
-ROLE = Kind("Role", "roles", True, None)
-ROLE_BINDING = Kind("RoleBinding", "rolebindings", True, None)
+CLUSTER_WORKFLOW_TEMPLATE = Kind("ClusterWorkflowTemplate", "clusterworkflowtemplates", False)
+WORKFLOW_TEMPLATE = Kind("WorkflowTemplate", "workflowtemplates", True)
+WORKFLOW = Kind("Workflow", "workflows", True)
+SECRET = Kind("Secret", "secrets", True)
+SERVICE_ACCOUNT = Kind("ServiceAccount", "serviceaccounts", True)
+ROLE = Kind("Role", "roles", True)
+ROLE_BINDING = Kind("RoleBinding", "rolebindings", True)
 
 ARGO_KINDS = (CLUSTER_WORKFLOW_TEMPLATE, WORKFLOW_TEMPLATE, WORKFLOW)
 KINDS = {kind.name: kind for kind in (*ARGO_KINDS, SECRET, SERVICE_ACCOUNT, ROLE, ROLE_BINDING)}
