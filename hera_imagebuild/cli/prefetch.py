@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from pathlib import Path
 
-from hera_imagebuild.cli.step_options import registry_access
+from hera_imagebuild.cli.step_options import load_json, registry_access
 from hera_imagebuild.common import contract
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from hera_imagebuild.pod.dockerfile import normalize_platform
@@ -39,17 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load_json(text: str | None, json_flag: str, expected: str) -> object:
-    if text is None or not text.strip():
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{json_flag}: not valid JSON ({error.msg} at column {error.colno}); expected {expected}"
-        ) from None
-
-
 def merged_map(
     repeated: list[str] | None, json_text: str | None, *, flag: str, json_flag: str
 ) -> dict[str, str]:
@@ -58,7 +46,7 @@ def merged_map(
     Raises:
         ValueError: For JSON that is not an object of strings, or a flag value without ``=``.
     """
-    loaded = _load_json(json_text, json_flag, '{"KEY": "VALUE"}')
+    loaded = load_json(json_text, json_flag, '{"KEY": "VALUE"}')
     values: dict[str, str] = {}
     if loaded is not None:
         if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
@@ -75,7 +63,7 @@ def merged_map(
 
 
 def _mirrors(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
-    loaded = _load_json(args.mirrors_json, "--mirrors-json", '{"REGISTRY": ["MIRROR", ...]}')
+    loaded = load_json(args.mirrors_json, "--mirrors-json", '{"REGISTRY": ["MIRROR", ...]}')
     entries: list[tuple[str, list[str]]] = []
     if loaded is not None:
         if not isinstance(loaded, dict):

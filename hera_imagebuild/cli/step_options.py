@@ -13,6 +13,22 @@ import json
 from hera_imagebuild.pod.registry.access import RegistryAccess
 
 
+def load_json(text: str | None, json_flag: str, expected: str) -> object:
+    """The JSON value of a ``--*-json`` option; ``None`` when it is absent or blank.
+
+    Raises:
+        ValueError: If the text is not valid JSON (naming the option and what is ``expected``).
+    """
+    if text is None or not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{json_flag}: not valid JSON ({exc.msg} at column {exc.colno}); expected {expected}"
+        ) from None
+
+
 def merged_list(repeated: list[str] | None, json_text: str | None, *, flag: str, json_flag: str) -> list[str]:
     """A repeated flag's values followed by its JSON twin's (a JSON list of strings).
 
@@ -20,12 +36,9 @@ def merged_list(repeated: list[str] | None, json_text: str | None, *, flag: str,
         ValueError: If the JSON is not a list of strings.
     """
     values = list(repeated or [])
-    if json_text is None or not json_text.strip():
+    loaded = load_json(json_text, json_flag, '["a", "b"]')
+    if loaded is None:
         return values
-    try:
-        loaded = json.loads(json_text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{json_flag}: not valid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(loaded, list) or not all(isinstance(item, str) for item in loaded):
         raise ValueError(
             f'{json_flag}: expected a JSON list of strings like \'["a", "b"]\' (the same as {flag})'
