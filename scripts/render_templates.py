@@ -46,17 +46,18 @@ def main() -> int:
     )
     parser.add_argument("--check", action="store_true", help="exit 1 if a file is out of date, write nothing")
     args = parser.parse_args()
-    stale = [path for path, text in rendered_files().items() if not path.exists() or path.read_text() != text]
+    stale = {
+        path: text for path, text in rendered_files().items() if not path.exists() or path.read_text() != text
+    }
     if args.check:
         for path in stale:
             print(f"out of date: {path.relative_to(ROOT)}", file=sys.stderr)
         if stale:
             print("regenerate with: python scripts/render_templates.py", file=sys.stderr)
         return 1 if stale else 0
-    for path, text in rendered_files().items():
-        if path in stale:
-            path.write_text(text)
-            print(f"wrote {path.relative_to(ROOT)}")
+    for path, text in stale.items():
+        path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 
