@@ -28,15 +28,13 @@ from hera_imagebuild.cluster.resources import WORKFLOW
 from hera_imagebuild.cluster.secret import credentials_for, docker_config_secret
 from hera_imagebuild.cluster.settings import ConnectionSettings
 from hera_imagebuild.cluster.status import WorkflowState
-from hera_imagebuild.cluster.watch import DEFAULT_POLL_INTERVAL, check_wait_bounds, wait
+from hera_imagebuild.cluster.watch import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, check_wait_bounds, wait
 
 if TYPE_CHECKING:
     from hera.workflows import Workflow
 
     from hera_imagebuild.client.options import BuildSettings
     from hera_imagebuild.client.spec import BuildSpec
-
-DEFAULT_TIMEOUT = 3600.0
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import yaml
 from hera_imagebuild.cluster.errors import ClusterError
 from hera_imagebuild.cluster.watch import (
     DEFAULT_POLL_INTERVAL,
+    DEFAULT_TIMEOUT,
     ProgressPrinter,
     WaitTimeout,
     check_wait_bounds,
@@ -24,7 +25,6 @@ from hera_imagebuild.cluster.watch import (
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 EXIT_TIMEOUT = 3
-DEFAULT_WAIT_TIMEOUT = 3600.0
 
 
 def report_errors(command: Callable[[], int], *, err: TextIO | None = None) -> int:
@@ -61,9 +61,9 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--timeout",
         type=float,
-        default=DEFAULT_WAIT_TIMEOUT,
+        default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help=f"with --watch: give up waiting after this long (default {DEFAULT_WAIT_TIMEOUT:g})",
+        help=f"with --watch: give up waiting after this long (default {DEFAULT_TIMEOUT:g})",
     )
     group.add_argument(
         "--poll-interval",

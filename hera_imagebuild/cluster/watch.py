@@ -17,6 +17,8 @@ from hera_imagebuild.cluster.errors import ClusterError
 from hera_imagebuild.cluster.resources import WORKFLOW
 from hera_imagebuild.cluster.status import Step, WorkflowState, workflow_state
 
+DEFAULT_TIMEOUT = 3600.0
+"""Seconds to wait for a workflow when the caller does not say."""
 DEFAULT_POLL_INTERVAL = 2.0
 MAX_CONSECUTIVE_POLL_ERRORS = 5
 """Polls in a row that may fail transiently (5xx, unreachable) before :func:`wait` gives up."""
