@@ -182,10 +182,11 @@ def _demo(args: argparse.Namespace, work: Path, out: TextIO) -> int:
         ]
         argv += [f"--insecure-registry={r.host}" for r in (sandbox.broken, sandbox.mirror, sandbox.cluster)]
         code = _run_step(argv, out)
-        report = json.loads((prefetch_out / PrefetchOutputs.REPORT).read_text())
         if code != EXIT_OK:
-            out.write(f"prefetch failed (exit {code}): {report.get('error')}\n")
+            # Its last line on stderr says why (a Dockerfile error leaves no report.json to read).
+            out.write(f"prefetch failed (exit {code})\n")
             return code
+        report = json.loads((prefetch_out / PrefetchOutputs.REPORT).read_text())
         _print_prefetch_report(report, prefetch_out, out)
 
         push_out = work / "push-out"

@@ -96,3 +96,19 @@ def test_demo_refuses_a_non_empty_workdir(tmp_path: Path, capsys: pytest.Capture
     (tmp_path / "something").write_text("x")
     assert main(["demo", f"--workdir={tmp_path}"]) == 1
     assert "exists and is not empty" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(60)
+def test_demo_with_a_dockerfile_prefetch_cannot_parse_ends_with_its_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Prefetch fails before writing report.json: the demo says so, with no traceback, and stops all."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM\n")
+    running_before = live_resources()
+    code = main(["demo", f"--dockerfile={dockerfile}", f"--workdir={tmp_path / 'work'}"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "prefetch failed (exit 1)" in captured.out
+    assert captured.err.strip().splitlines()[-1].startswith("prefetch failed: ")
+    assert live_resources() == running_before
