@@ -33,7 +33,6 @@ class _Transfer:
     started: float
     done: int = 0
     finished: bool = False
-    note: str = ""
 
     def rate(self, now: float) -> float:
         return self.done / max(now - self.started, 1e-6)
@@ -81,7 +80,7 @@ class Progress:
         transfer = self._transfers.get(key)
         if transfer is None or transfer.finished:
             return
-        transfer.finished, transfer.note = True, note
+        transfer.finished = True
         now = time.monotonic()
         seconds = now - transfer.started
         moved = f", {human_bytes(transfer.done)} in {seconds:.2f}s ({human_bytes(transfer.rate(now))}/s)"
