@@ -18,16 +18,13 @@ from hera.workflows import models as m
 from hera_imagebuild.client import params as p
 from hera_imagebuild.client.context import CONTEXT_ARTIFACT
 from hera_imagebuild.client.options import BuildSettings, PvcHandoff
+from hera_imagebuild.client.params import input_ref
 from hera_imagebuild.client.spec import parameter_defaults
 from hera_imagebuild.client.steps import BASE_IMAGES, IMAGE_ARTIFACT, step_templates
 
 PREFETCH_TASK = "prefetch"
 BUILD_TASK = "build"
 PUSH_TASK = "push"
-
-
-def _in(name: str) -> str:
-    return f"{{{{inputs.parameters.{name}}}}}"
 
 
 def _task_output(task: str, name: str) -> str:
@@ -118,7 +115,7 @@ def _pass_through(template: Container) -> dict[str, str]:
     """Arguments for ``template``'s inputs that the DAG receives as its own inputs."""
     produced = {p.PINNED_DOCKERFILE, p.REGISTRY_MAP, p.OUT_DIGEST, p.HANDOFF_SUB_PATH}
     return {
-        param.name: _in(param.name)
+        param.name: input_ref(param.name)
         for param in (template.inputs if isinstance(template.inputs, list) else [])
         if isinstance(param, Parameter) and param.name and param.name not in produced
     }

@@ -1,4 +1,4 @@
-"""Names of the build DAG's input parameters and outputs.
+"""Names of the build DAG's input parameters and outputs, and how a template refers to an input.
 
 The same names serve the inline DAG, the published templates and plain-YAML
 users, so they are part of the public interface: change them only with a new
@@ -6,6 +6,12 @@ template version.
 """
 
 from __future__ import annotations
+
+
+def input_ref(name: str) -> str:
+    """The Argo reference to the template's input parameter ``name``: ``{{inputs.parameters.<name>}}``."""
+    return f"{{{{inputs.parameters.{name}}}}}"
+
 
 DOCKERFILE = "dockerfile"
 DESTINATIONS = "destinations"

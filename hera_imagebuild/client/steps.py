@@ -27,6 +27,7 @@ from hera_imagebuild.client import params as p
 from hera_imagebuild.client import registry_access
 from hera_imagebuild.client.context import CONTEXT_ARTIFACT
 from hera_imagebuild.client.options import BuildSettings, PvcHandoff, StepOptions
+from hera_imagebuild.client.params import input_ref
 from hera_imagebuild.client.retry import build_retry, step_retry
 from hera_imagebuild.common.contract import (
     CONTEXT_DIR,
@@ -50,10 +51,6 @@ _CONTEXT_VOLUME = "build-context"
 _HANDOFF_VOLUME = "image-handoff"
 
 
-def _in(name: str) -> str:
-    return f"{{{{inputs.parameters.{name}}}}}"
-
-
 @dataclass(frozen=True)
 class StepTemplates:
     """The pod templates of one build, named ``<prefix>-prefetch``, ``-kaniko``, ``-push``."""
@@ -67,8 +64,8 @@ def _proxy_env() -> list[Env]:
     values = {"HTTP_PROXY": p.HTTP_PROXY, "HTTPS_PROXY": p.HTTPS_PROXY, "NO_PROXY": p.NO_PROXY}
     env = []
     for var, param in values.items():
-        env.append(Env(name=var, value=_in(param)))
-        env.append(Env(name=var.lower(), value=_in(param)))
+        env.append(Env(name=var, value=input_ref(param)))
+        env.append(Env(name=var.lower(), value=input_ref(param)))
     return env
 
 
@@ -81,21 +78,21 @@ def _context_inputs(context_kind: str) -> list[Parameter | Artifact]:
 def _context_volume(context_kind: str) -> tuple[list[m.Volume], list[m.VolumeMount]]:
     if context_kind != "pvc":
         return [], []
-    claim = m.PersistentVolumeClaimVolumeSource(claim_name=_in(p.CONTEXT_PVC), read_only=True)
+    claim = m.PersistentVolumeClaimVolumeSource(claim_name=input_ref(p.CONTEXT_PVC), read_only=True)
     volume = m.Volume(name=_CONTEXT_VOLUME, persistent_volume_claim=claim)
     mount = m.VolumeMount(
-        name=_CONTEXT_VOLUME, mount_path=CONTEXT_DIR, sub_path=_in(p.CONTEXT_SUB_PATH), read_only=True
+        name=_CONTEXT_VOLUME, mount_path=CONTEXT_DIR, sub_path=input_ref(p.CONTEXT_SUB_PATH), read_only=True
     )
     return [volume], [mount]
 
 
 def _handoff_volume(read_only: bool) -> tuple[list[m.Volume], list[m.VolumeMount]]:
-    claim = m.PersistentVolumeClaimVolumeSource(claim_name=_in(p.HANDOFF_PVC))
+    claim = m.PersistentVolumeClaimVolumeSource(claim_name=input_ref(p.HANDOFF_PVC))
     volume = m.Volume(name=_HANDOFF_VOLUME, persistent_volume_claim=claim)
     mount = m.VolumeMount(
         name=_HANDOFF_VOLUME,
         mount_path=IMAGE_LAYOUT_DIR,
-        sub_path=_in(p.HANDOFF_SUB_PATH),
+        sub_path=input_ref(p.HANDOFF_SUB_PATH),
         read_only=read_only,
     )
     return [volume], [mount]
@@ -148,7 +145,7 @@ def _step(
     mounts = [*mounts, *ca_mounts]
     return Container(
         name=name,
-        image=_in(image),
+        image=input_ref(image),
         command=[command],
         args=args,
         env=[*_proxy_env(), Env(name="DOCKER_CONFIG", value=DOCKER_CONFIG_DIR), *(env or [])],
@@ -158,7 +155,7 @@ def _step(
         volumes=[
             SecretVolume(
                 name=_DOCKER_CONFIG_VOLUME,
-                secret_name=_in(p.DOCKER_CONFIG_SECRET),
+                secret_name=input_ref(p.DOCKER_CONFIG_SECRET),
                 optional=True,
                 items=[m.KeyToPath(key=".dockerconfigjson", path="config.json")],
                 mount_path=DOCKER_CONFIG_DIR,
@@ -183,17 +180,21 @@ def _step(
 def prefetch_template(name: str, settings: BuildSettings, *, context_kind: str) -> Container:
     """The prefetch step: pin base images through mirrors, write the pinned Dockerfile and registry map."""
     argv = PrefetchArgs(
-        dockerfile=f"{CONTEXT_DIR}/{_in(p.DOCKERFILE)}",
-        target=_in(p.TARGET),
-        platform=_in(p.PLATFORM),
-        fallback=_in(p.FALLBACK),
-        probe_timeout=_in(p.PROBE_TIMEOUT),  # type: ignore[arg-type]  # a float once Argo substitutes it
-        cache_registry=_in(p.BASE_IMAGE_CACHE),
+        dockerfile=f"{CONTEXT_DIR}/{input_ref(p.DOCKERFILE)}",
+        target=input_ref(p.TARGET),
+        platform=input_ref(p.PLATFORM),
+        fallback=input_ref(p.FALLBACK),
+        probe_timeout=input_ref(p.PROBE_TIMEOUT),  # type: ignore[arg-type]  # a float once Argo substitutes it
+        cache_registry=input_ref(p.BASE_IMAGE_CACHE),
         output_dir=OUTPUT_DIR,
         cert_dir=registry_access.cert_dir(settings.registry_ca),
         insecure_registries=list(settings.insecure_registries),
     ).to_argv(
-        json_values={"build_args": _in(p.BUILD_ARGS), "labels": _in(p.LABELS), "mirrors": _in(p.MIRRORS)}
+        json_values={
+            "build_args": input_ref(p.BUILD_ARGS),
+            "labels": input_ref(p.LABELS),
+            "mirrors": input_ref(p.MIRRORS),
+        }
     )
     volumes, mounts = _context_volume(context_kind)
     inputs = _parameters(
@@ -235,21 +236,21 @@ def kaniko_args(settings: BuildSettings) -> list[str]:
         "--no-push",
         f"--oci-layout-path={IMAGE_LAYOUT_DIR}",
         f"--digest-file={OUTPUT_DIR}/{PushOutputs.DIGEST}",
-        f"--registry-map={_in(p.REGISTRY_MAP)}",
+        f"--registry-map={input_ref(p.REGISTRY_MAP)}",
         # kaniko's flag is the inverse of ours: skip the original registry unless fallback is on.
         f"--skip-default-registry-fallback={{{{=inputs.parameters.{p.FALLBACK} == 'false'}}}}",
-        f"--custom-platform={_in(p.PLATFORM)}",
-        f"--target={_in(p.TARGET)}",
-        f"--cache={_in(p.CACHE)}",
-        f"--cache-repo={_in(p.CACHE_REPO)}",
+        f"--custom-platform={input_ref(p.PLATFORM)}",
+        f"--target={input_ref(p.TARGET)}",
+        f"--cache={input_ref(p.CACHE)}",
+        f"--cache-repo={input_ref(p.CACHE_REPO)}",
     ]
     for var, param in (
         ("HTTP_PROXY", p.HTTP_PROXY),
         ("HTTPS_PROXY", p.HTTPS_PROXY),
         ("NO_PROXY", p.NO_PROXY),
     ):
-        args.append(f"--build-arg={var}={_in(param)}")
-        args.append(f"--build-arg={var.lower()}={_in(param)}")
+        args.append(f"--build-arg={var}={input_ref(param)}")
+        args.append(f"--build-arg={var.lower()}={input_ref(param)}")
     args += [
         "--log-format=text",
         f"--image-download-retry={settings.kaniko_retries}",
@@ -275,7 +276,7 @@ def build_template(name: str, settings: BuildSettings, *, context_kind: str) -> 
         p.DISABLE_HTTP2,
     )
     inputs.append(
-        RawArtifact(name="pinned-dockerfile", path=PINNED_DOCKERFILE, data=_in(p.PINNED_DOCKERFILE))
+        RawArtifact(name="pinned-dockerfile", path=PINNED_DOCKERFILE, data=input_ref(p.PINNED_DOCKERFILE))
     )
     outputs: list[Parameter | Artifact] = [_output_file(p.OUT_DIGEST, PushOutputs.DIGEST)]
     if isinstance(settings.handoff, PvcHandoff):
@@ -296,7 +297,7 @@ def build_template(name: str, settings: BuildSettings, *, context_kind: str) -> 
         image=p.EXECUTOR_IMAGE,
         command="/kaniko/executor",
         args=kaniko_args(settings),
-        env=[Env(name="FF_KANIKO_DISABLE_HTTP2", value=_in(p.DISABLE_HTTP2))],
+        env=[Env(name="FF_KANIKO_DISABLE_HTTP2", value=input_ref(p.DISABLE_HTTP2))],
         inputs=inputs + _context_inputs(context_kind),
         outputs=outputs,
         volumes=volumes,
@@ -311,13 +312,13 @@ def push_template(name: str, settings: BuildSettings) -> Container:
     timeout = settings.push.timeout_seconds
     argv = PushArgs(
         image=IMAGE_LAYOUT_DIR,
-        expected_digest=_in(p.OUT_DIGEST),
+        expected_digest=input_ref(p.OUT_DIGEST),
         output_dir=OUTPUT_DIR,
         # Leave the pod a minute to report before its deadline ends it.
         timeout=float(max(timeout - 60, 60)) if timeout else PushArgs.timeout,
         cert_dir=registry_access.cert_dir(settings.registry_ca),
         insecure_registries=list(settings.insecure_registries),
-    ).to_argv(json_values={"destinations": _in(p.DESTINATIONS)})
+    ).to_argv(json_values={"destinations": input_ref(p.DESTINATIONS)})
     inputs = _parameters(p.DESTINATIONS, p.OUT_DIGEST)
     volumes: Volumes = []
     mounts: list[m.VolumeMount] = []
