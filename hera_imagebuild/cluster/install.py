@@ -20,12 +20,11 @@ from typing import Any, Literal
 from hera_imagebuild.client.options import DEFAULT_EXECUTOR_SERVICE_ACCOUNT, BuildSettings
 from hera_imagebuild.cluster.backend import ApplyResult, Backend, Manifest, apply
 from hera_imagebuild.cluster.errors import ClusterError
-from hera_imagebuild.cluster.resources import SECRET, kind_of
+from hera_imagebuild.cluster.resources import MANAGED_BY, SECRET, kind_of
 
 ContextKind = Literal["artifact", "pvc"]
 CONTEXT_KINDS: tuple[ContextKind, ...] = ("artifact", "pvc")
 """Both template variants: context from an input artifact (git, S3, upstream task), and from a PVC."""
-MANAGED_BY = {"app.kubernetes.io/managed-by": "hera-imagebuild"}
 
 
 def template_manifest(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 ARGO_GROUP = "argoproj.io"
 ARGO_VERSION = "v1alpha1"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "hera-imagebuild"}
+"""The label on the Secrets and executor objects ``secret`` and ``install`` create."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hera_imagebuild.cluster.resources import MANAGED_BY
 from hera_imagebuild.common.reference import DOCKER_HUB, ReferenceError, normalize_registry
 
 DOCKER_HUB_CONFIG_KEY = "https://index.docker.io/v1/"
@@ -158,7 +159,7 @@ def docker_config_secret(
     metadata: dict[str, Any] = {"name": name}
     if namespace:
         metadata["namespace"] = namespace
-    metadata["labels"] = {"app.kubernetes.io/managed-by": "hera-imagebuild", **(labels or {})}
+    metadata["labels"] = {**MANAGED_BY, **(labels or {})}
     return {
         "apiVersion": "v1",
         "kind": "Secret",
