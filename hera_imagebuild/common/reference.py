@@ -31,6 +31,7 @@ _HOST_RE = re.compile(
 _TAG_RE = re.compile(r"[\w][\w.-]{0,127}")
 _DIGEST_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}")
 _SHA256_RE = re.compile(r"sha256:[a-f0-9]{64}")
+_USERINFO_RE = re.compile(r"[^/=,@\s]*@")
 MAX_NAME_LENGTH = 255
 
 REFERENCE_HELP = (
@@ -177,10 +178,15 @@ def normalize_registry(host: str, *, field: str = "registry") -> str:
     """
     if not isinstance(host, str) or not _HOST_RE.fullmatch(host):
         raise ReferenceError(
-            f"{field}: {host!r} is not a registry host; "
+            f"{field}: {redact_userinfo(str(host))!r} is not a registry host; "
             "expected 'host[:port]' such as 'docker.io' or 'mirror.example.com:5000'"
         )
     return DOCKER_HUB if host in DOCKER_HUB_ALIASES else host
+
+
+def redact_userinfo(text: str) -> str:
+    """``text`` with any ``user:password@`` part of a host replaced by ``***@`` (for messages)."""
+    return _USERINFO_RE.sub("***@", text)
 
 
 def kaniko_registry_key(registry: str) -> str:

@@ -9,7 +9,6 @@ registry. The image ``docker.io/library/python`` on the mirror above is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,9 +18,9 @@ from hera_imagebuild.common.reference import (
     ReferenceError,
     kaniko_registry_key,
     normalize_registry,
+    redact_userinfo,
 )
 
-_USERINFO = re.compile(r"[^/=,@\s]*@")
 _PATH_COMPONENT_HELP = "lower-case letters, digits, '_' and '-' separated by '/'"
 
 
@@ -60,8 +59,8 @@ def parse_target(text: str, *, field: str, role: str = "mirror") -> Source:
     """
     if "@" in text:
         raise ValueError(
-            f"{field}: {redact(text)!r} carries credentials ('user:password@'); registry credentials "
-            "belong in the docker config (--authfile), never on the command line"
+            f"{field}: {redact_userinfo(text)!r} carries credentials ('user:password@'); "
+            "registry credentials belong in the docker config (--authfile), never on the command line"
         )
     host, _, prefix = text.strip().partition("/")
     prefix = prefix.strip("/")
@@ -77,11 +76,6 @@ def parse_target(text: str, *, field: str, role: str = "mirror") -> Source:
     if prefix and (prefix != prefix.lower() or any(not part for part in prefix.split("/"))):
         raise ValueError(f"{field}: path {prefix!r} of {text!r} must be {_PATH_COMPONENT_HELP}")
     return Source(host, prefix, role)
-
-
-def redact(text: str) -> str:
-    """``text`` with any ``user:password@`` part of a host replaced by ``***@``."""
-    return _USERINFO.sub("***@", text)
 
 
 def parse_mirrors(
@@ -118,7 +112,7 @@ def parse_mirror_flag(text: str) -> tuple[str, list[str]]:
     mirrors = [t.strip() for t in targets.split(",") if t.strip()]
     if not equals or not registry.strip() or not mirrors:
         raise ValueError(
-            f"--mirror: {redact(text)!r} is not REGISTRY=MIRROR[,MIRROR...] (for example "
+            f"--mirror: {redact_userinfo(text)!r} is not REGISTRY=MIRROR[,MIRROR...] (for example "
             "docker.io=mirror.example.com,127.0.0.1:5001/dockerhub)"
         )
     return registry, mirrors

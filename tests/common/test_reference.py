@@ -76,3 +76,11 @@ def test_registry_helpers():
     assert kaniko_registry_key("ghcr.io") == "ghcr.io"
     with pytest.raises(ReferenceError, match="mirrors: 'http://x' is not a registry host"):
         normalize_registry("http://x", field="mirrors")
+
+
+def test_a_registry_host_with_credentials_is_refused_without_echoing_them():
+    with pytest.raises(ReferenceError) as info:
+        normalize_registry("user:s3cret@mirror.local:5000", field="--insecure-registry")
+    message = str(info.value)
+    assert message.startswith("--insecure-registry: '***@mirror.local:5000' is not a registry host")
+    assert "s3cret" not in message
