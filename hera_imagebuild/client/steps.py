@@ -60,13 +60,13 @@ class StepTemplates:
     push: Container
 
 
-def _proxy_env() -> list[Env]:
-    values = {"HTTP_PROXY": p.HTTP_PROXY, "HTTPS_PROXY": p.HTTPS_PROXY, "NO_PROXY": p.NO_PROXY}
-    env = []
-    for var, param in values.items():
-        env.append(Env(name=var, value=input_ref(param)))
-        env.append(Env(name=var.lower(), value=input_ref(param)))
-    return env
+_PROXY_VARIABLES = tuple(
+    (name, input_ref(param))
+    for var, param in (("HTTP_PROXY", p.HTTP_PROXY), ("HTTPS_PROXY", p.HTTPS_PROXY), ("NO_PROXY", p.NO_PROXY))
+    for name in (var, var.lower())
+)
+"""Each proxy variable and its value, under both spellings (tools read one or the other):
+pod env for kaniko's own pulls, build args for RUN steps."""
 
 
 def _context_inputs(context_kind: str) -> list[Parameter | Artifact]:
@@ -148,7 +148,11 @@ def _step(
         image=input_ref(image),
         command=[command],
         args=args,
-        env=[*_proxy_env(), Env(name="DOCKER_CONFIG", value=DOCKER_CONFIG_DIR), *(env or [])],
+        env=[
+            *(Env(name=name, value=value) for name, value in _PROXY_VARIABLES),
+            Env(name="DOCKER_CONFIG", value=DOCKER_CONFIG_DIR),
+            *(env or []),
+        ],
         inputs=[*inputs, Parameter(name=image)],
         outputs=outputs,
         # The docker config is optional: a missing Secret means anonymous registry access.
@@ -244,14 +248,8 @@ def kaniko_args(settings: BuildSettings) -> list[str]:
         f"--cache={input_ref(p.CACHE)}",
         f"--cache-repo={input_ref(p.CACHE_REPO)}",
     ]
-    for var, param in (
-        ("HTTP_PROXY", p.HTTP_PROXY),
-        ("HTTPS_PROXY", p.HTTPS_PROXY),
-        ("NO_PROXY", p.NO_PROXY),
-    ):
-        args.append(f"--build-arg={var}={input_ref(param)}")
-        args.append(f"--build-arg={var.lower()}={input_ref(param)}")
     args += [
+        *(f"--build-arg={name}={value}" for name, value in _PROXY_VARIABLES),
         "--log-format=text",
         f"--image-download-retry={settings.kaniko_retries}",
         f"--image-fs-extract-retry={settings.kaniko_retries}",
