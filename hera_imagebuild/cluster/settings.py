@@ -209,7 +209,7 @@ def settings_from_args(args: argparse.Namespace, env: Mapping[str, str] | None =
     if args.kube_context:
         overrides["context"] = args.kube_context
     if args.request_timeout is not None:
-        if args.request_timeout <= 0:
+        if not args.request_timeout > 0:  # NaN too
             raise ValueError(
                 f"--request-timeout: {args.request_timeout!r} must be a positive number of seconds"
             )

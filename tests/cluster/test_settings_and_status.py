@@ -62,6 +62,12 @@ def test_malformed_settings_are_named(env: dict[str, str], expected: str) -> Non
         parse([], env).argo_server_url  # noqa: B018
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_request_timeout_must_be_positive(value: str) -> None:
+    with pytest.raises(ValueError, match=r"--request-timeout: .* must be a positive number of seconds"):
+        parse(["--request-timeout", value], {})
+
+
 def test_status_of_a_pipeline_with_plain_pod_steps_and_two_builds() -> None:
     ref = "r.example.com/a@sha256:" + "cd" * 32
     workflow = {
