@@ -1,9 +1,9 @@
 """``hera-imagebuild prefetch``: resolve and pin a Dockerfile's base images through mirrors.
 
-Exit codes: 0 every base image pinned; 75 (``EXIT_TRANSIENT``) when an image
-has no working source and at least one source failed in a way a retry may
-cure; 1 for a failure a retry cannot fix (a Dockerfile error, every source
-answering "unknown" or "denied"); 2 for bad command-line input. The last line
+Exit codes: 0 every base image pinned; 75 (``EXIT_TRANSIENT``) when every
+image without a working source had a source fail in a way a retry may cure;
+1 for a failure a retry cannot fix (a Dockerfile error, an image every source
+answered "unknown" or "denied"); 2 for bad command-line input. The last line
 on stderr (and ``/dev/termination-log`` in a pod) says what happened.
 """
 

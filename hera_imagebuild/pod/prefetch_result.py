@@ -131,10 +131,16 @@ class PrefetchResult:
 
     @property
     def exit_code(self) -> int:
-        """0, or for a failed image :data:`EXIT_TRANSIENT` if a source failed transiently, else 1."""
+        """0; :data:`EXIT_TRANSIENT` if every failed image had a source fail transiently; else 1.
+
+        One image that no retry can provide (every source said unknown or denied)
+        fails the step however the others fare, as in push.
+        """
         failed = self.failed
         if not failed:
             return EXIT_OK
-        kinds = {r.kind for result in failed for r in result.probes.results}
         # A failure with no source at all (fallback off, no mirror) is a configuration error.
-        return EXIT_TRANSIENT if FailureKind.TRANSIENT in kinds else EXIT_FAILED
+        retry_may_help = all(
+            any(probe.kind is FailureKind.TRANSIENT for probe in result.probes.results) for result in failed
+        )
+        return EXIT_TRANSIENT if retry_may_help else EXIT_FAILED

@@ -349,3 +349,21 @@ def test_passing_upload_failures_on_the_cache_registry_are_retried(
     reliability.record(
         role="cache registry", fault="HTTP 503", outcome="retried and succeeded", seconds=run.seconds
     )
+
+
+def test_one_image_missing_and_one_source_down_is_not_worth_a_retry(origin, fault_proxy, capsys, tmp_path):
+    """A retry might cure the 503, never the missing image: the step as a whole cannot succeed."""
+    host = origin.registry.host
+    front = fault_proxy(origin.registry, Fault("status", status=503), name="origin-503-mixed")
+    missing, down = f"{host}/base/no-such-image:1", f"{front.host}/base/a:1"
+    run = run_prefetch(
+        capsys,
+        tmp_path,
+        f"FROM {missing} AS first\nFROM {down}\nCOPY --from=first / /\n",
+        f"--probe-timeout={PROBE_TIMEOUT}",
+        *insecure(host, front.host),
+    )
+
+    assert run.image(missing)["sources"][0]["kind"] == "deterministic"
+    assert run.image(down)["sources"][0]["kind"] == "transient"
+    assert run.code == EXIT_FAILED, run.err
