@@ -6,7 +6,7 @@ against the WorkflowTemplates and ClusterWorkflowTemplates of the same lint run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -85,7 +85,7 @@ class ReferenceChecker:
         unresolved = "workflowTemplateRef" in spec and referenced is None
         self.workflow_parameters = None if unresolved else frozenset(parameters)
         if not unresolved:
-            self._check_entrypoint(spec, spec_path, referenced)
+            self._check_entrypoint(spec, spec_path, referenced, parameters)
         if isinstance(spec.get("onExit"), str):
             self._local_template(spec["onExit"], (*spec_path, "onExit"))
         for name, hook in _mapping(spec.get("hooks")).items():
@@ -147,8 +147,13 @@ class ReferenceChecker:
         return None
 
     def _check_entrypoint(
-        self, spec: Mapping[str, Any], spec_path: JsonPath, referenced: Document | None
+        self,
+        spec: Mapping[str, Any],
+        spec_path: JsonPath,
+        referenced: Document | None,
+        passed: Collection[str],
     ) -> None:
+        """The entrypoint exists; a workflow's ``passed`` parameters cover its inputs without default."""
         available = self.templates if referenced is None else _templates(referenced)
         entrypoint = spec.get("entrypoint")
         if entrypoint is None and referenced is not None:
@@ -169,9 +174,6 @@ class ReferenceChecker:
             return
         if is_workflow:
             # A workflow passes its arguments to the entrypoint by name.
-            passed = set(names(_arguments(spec).get("parameters")))
-            if referenced is not None:
-                passed.update(names(_arguments(referenced.spec).get("parameters")))
             for _, parameter, name in iter_named(_mapping(template.get("inputs")).get("parameters")):
                 if name not in passed and not any(key in parameter for key in _PARAMETER_DEFAULTS):
                     self._add(
