@@ -63,7 +63,7 @@ class ArgoServerBackend:
         self.description = f"Argo Server {settings.argo_server_url}"
         self.namespace = settings.namespace or "default"
         # The token as given ("Bearer x" or "x") and bare, to scrub from server messages.
-        self._secrets = (settings.token, settings.token.split()[-1]) if settings.token else ()
+        self._secrets = (settings.token, *settings.token.split()[-1:]) if settings.token else ()
         self._insecure = settings.insecure_skip_verify
         self._service = WorkflowsService(
             host=settings.argo_server_url,

@@ -89,7 +89,7 @@ class KubernetesBackend:
         configuration.retries = CONNECT_RETRIES
         # The bearer token, bare and with its scheme, to scrub from server messages.
         self._secrets = [
-            part for value in (configuration.api_key or {}).values() for part in (value, value.split()[-1])
+            part for value in (configuration.api_key or {}).values() for part in (value, *value.split()[-1:])
         ]
         self.namespace = settings.namespace or namespace or "default"
         self._api = client.ApiClient(configuration)

@@ -200,6 +200,15 @@ def test_contract_wrong_token_is_refused_without_echoing_it(
     assert "(HTTP 401)" in err
 
 
+def test_contract_blank_argo_token_is_an_error_line_not_a_traceback(
+    argo_env: pytest.MonkeyPatch, cli: CliRunner
+) -> None:
+    argo_env.setenv("ARGO_TOKEN", " ")
+    code, _, err = cli(["install", "--namespaced", "--no-executor-service-account"])
+    assert code == 1
+    assert err.startswith("error: create WorkflowTemplate hera-imagebuild-")
+
+
 def test_contract_unreachable_server_and_missing_kubeconfig_are_clear(
     clean_env: pytest.MonkeyPatch, cli: CliRunner, bad_input: Any
 ) -> None:
