@@ -23,7 +23,7 @@ from pathlib import Path
 from hera_imagebuild.common.failures import FailureKind
 from hera_imagebuild.common.reference import ImageReference
 from hera_imagebuild.pod.registry.errors import RegistryError
-from hera_imagebuild.pod.registry.manifest import Descriptor, Manifest, ManifestError
+from hera_imagebuild.pod.registry.manifest import Descriptor, Manifest, ManifestError, sha256_digest
 
 _CHUNK = 1024 * 1024
 
@@ -107,7 +107,7 @@ class OciLayout:
             data = path.read_bytes()
         except OSError:
             raise OciLayoutError(f"{self.path}: manifest blob {descriptor.digest} is missing") from None
-        actual = "sha256:" + hashlib.sha256(data).hexdigest()
+        actual = sha256_digest(data)
         if actual != descriptor.digest or len(data) != descriptor.size:
             raise OciLayoutError(
                 f"{path}: content does not match its descriptor ({len(data)} bytes, {actual}; "
