@@ -120,7 +120,8 @@ class Cluster:
     def submit(self, workflow: Workflow | Manifest, *, namespace: str | None = None) -> Submitted:
         """Submit a Workflow (a Hera ``Workflow`` or a manifest dict).
 
-        The namespace is ``namespace``, else the workflow's own, else the connection's.
+        The namespace is ``namespace``, else the one the connection settings name
+        (``--namespace``/``ARGO_NAMESPACE``), else the workflow's own, else the connection's default.
 
         Raises:
             ClusterError: If the server refuses it.
