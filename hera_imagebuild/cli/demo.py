@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 from hera_imagebuild.cli.main import main
 from hera_imagebuild.common.contract import PrefetchOutputs, PushOutputs
-from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK
+from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from hera_imagebuild.sandbox.credentials import Credentials, write_docker_config
 from hera_imagebuild.sandbox.faultproxy import Fault, FaultProxy, proxy_in_front_of
 from hera_imagebuild.sandbox.images import write_image
@@ -222,6 +222,10 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         _check_args(args)
+    except ValueError as error:
+        print(f"hera-imagebuild demo: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         with _workdir(args.workdir) as work:
             code = _demo(args, work, out)
     except (ValueError, SandboxError) as error:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hera_imagebuild.cli.main import main
+from hera_imagebuild.common.failures import EXIT_USAGE
 from hera_imagebuild.sandbox.images import write_image
 from hera_imagebuild.sandbox.matrix import BadInputRecorder
 from hera_imagebuild.sandbox.process import live_resources
@@ -85,7 +86,7 @@ def test_demo_prefetches_through_a_broken_mirror_and_pushes_twice(
 def test_demo_bad_input_is_one_clear_line(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str], bad_input: BadInputRecorder
 ) -> None:
-    assert main(["demo", *argv]) == 1
+    assert main(["demo", *argv]) == EXIT_USAGE
     error = capsys.readouterr().err.strip()
     assert error.startswith(f"hera-imagebuild demo: {message}")
     assert "\n" not in error
@@ -94,7 +95,7 @@ def test_demo_bad_input_is_one_clear_line(
 
 def test_demo_refuses_a_non_empty_workdir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "something").write_text("x")
-    assert main(["demo", f"--workdir={tmp_path}"]) == 1
+    assert main(["demo", f"--workdir={tmp_path}"]) == EXIT_USAGE
     assert "exists and is not empty" in capsys.readouterr().err
 
 
