@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 #: A location inside a document: mapping keys and list indexes, outermost first.
@@ -21,6 +21,11 @@ def format_path(path: Sequence[str | int]) -> str:
         else:
             text += f".{part}" if text else part
     return text or "$"
+
+
+def listing(names: Iterable[str]) -> str:
+    """Names for a message, sorted and comma-separated (``none`` when there are none)."""
+    return ", ".join(sorted(names)) or "none"
 
 
 @dataclass(frozen=True)

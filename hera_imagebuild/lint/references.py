@@ -12,7 +12,7 @@ from typing import Any
 
 from hera_imagebuild.lint.dag import ancestors, find_cycle, parse_depends
 from hera_imagebuild.lint.documents import Document, iter_named
-from hera_imagebuild.lint.problem import Finding, JsonPath
+from hera_imagebuild.lint.problem import Finding, JsonPath, listing
 from hera_imagebuild.lint.tags import ARGO_ROOTS, Tag, TagError, expression_references, iter_tags
 from hera_imagebuild.lint.variables import Node, Scope, names, node_for, resolve
 
@@ -45,10 +45,6 @@ def _ref_kind(cluster_scope: bool) -> str:
 
 def _templates(document: Document) -> dict[str, dict[str, Any]]:
     return {name: template for _, template, name in iter_named(document.spec.get("templates"))}
-
-
-def _listing(values: Iterable[str]) -> str:
-    return ", ".join(sorted(values)) or "none"
 
 
 @dataclass(frozen=True)
@@ -169,7 +165,7 @@ class ReferenceChecker:
         if template is None:
             self._add(
                 (*spec_path, "entrypoint"),
-                f"template '{entrypoint}' not found (templates: {_listing(available)})",
+                f"template '{entrypoint}' not found (templates: {listing(available)})",
             )
             return
         if is_workflow:
@@ -188,7 +184,7 @@ class ReferenceChecker:
         template = self.templates.get(name)
         if template is None:
             self._add(
-                path, f"template '{name}' not found in this document (templates: {_listing(self.templates)})"
+                path, f"template '{name}' not found in this document (templates: {listing(self.templates)})"
             )
         return template
 
@@ -211,7 +207,7 @@ class ReferenceChecker:
             self._add(
                 (*path, "template"),
                 f"{_ref_kind(cluster_scope)} '{name}' has no template '{wanted}' "
-                f"(templates: {_listing(templates)})",
+                f"(templates: {listing(templates)})",
             )
         return _Callee(template, label)
 
@@ -256,7 +252,7 @@ class ReferenceChecker:
                     self._add(
                         (*path, "arguments", kind, index, "name"),
                         f"template {label} has no input {kind[:-1]} '{name}' "
-                        f"(inputs.{kind}: {_listing(declared)})",
+                        f"(inputs.{kind}: {listing(declared)})",
                     )
             for name, item in declared.items():
                 optional = item.get("optional") is True or any(key in item for key in defaults)
@@ -312,7 +308,7 @@ class ReferenceChecker:
         if isinstance(dag.get("target"), str):
             for target in dag["target"].split():
                 if target not in nodes:
-                    self._add((*path, "target"), f"no task '{target}' (tasks: {_listing(nodes)})")
+                    self._add((*path, "target"), f"no task '{target}' (tasks: {listing(nodes)})")
         before = ancestors(graph)
         for index, task, name in entries:
             if first.get(name) == index:
@@ -357,7 +353,7 @@ class ReferenceChecker:
             for where, parent in parents:
                 if parent not in first:
                     self._add(
-                        where, f"task '{name}' depends on unknown task '{parent}' (tasks: {_listing(first)})"
+                        where, f"task '{name}' depends on unknown task '{parent}' (tasks: {listing(first)})"
                     )
                 elif first[name] == index:
                     graph[name].append(parent)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hera_imagebuild.lint.documents import iter_named
+from hera_imagebuild.lint.problem import listing
 
 _NODE_ATTRIBUTES = ("id", "ip", "status", "exitCode", "startedAt", "finishedAt", "hostNodeName")
 _LAST_RETRY = ("exitCode", "status", "duration", "message")
@@ -87,10 +88,6 @@ class _Unresolved(Exception):
     """Raised inside :func:`resolve` with the reason."""
 
 
-def _listing(values: Iterable[str]) -> str:
-    return ", ".join(sorted(values)) or "none"
-
-
 def resolve(parts: Sequence[str], scope: Scope, *, prefix: bool = False) -> str | None:
     """Why the variable ``parts`` (``["inputs", "parameters", "x"]``) is not defined in ``scope``.
 
@@ -145,7 +142,7 @@ def _io(section: str) -> _Resolver:
             singular = kind[:-1]
             raise _Unresolved(
                 f"template '{scope.template_name}' declares no {section[:-1]} {singular} '{rest[1]}' "
-                f"({section}.{kind}: {_listing(declared)})"
+                f"({section}.{kind}: {listing(declared)})"
             )
 
     return check
@@ -159,7 +156,7 @@ def _workflow(rest: list[str], scope: Scope, prefix: bool) -> None:
         known = scope.workflow_parameters
         if tail and tail[0] != "json" and known is not None and tail[0] not in known:
             raise _Unresolved(
-                f"no workflow parameter '{tail[0]}' (spec.arguments.parameters: {_listing(known)})"
+                f"no workflow parameter '{tail[0]}' (spec.arguments.parameters: {listing(known)})"
             )
     elif head == "outputs":
         if _need(tail, 2, prefix, "workflow.outputs.parameters|artifacts.<NAME>") and tail[0] not in (
@@ -171,7 +168,7 @@ def _workflow(rest: list[str], scope: Scope, prefix: bool) -> None:
         if tail and not prefix:
             raise _Unresolved(f"workflow.{head} has no field '{tail[0]}'")
     elif head not in _WORKFLOW_MAPS:
-        accepted = _listing(_WORKFLOW_SCALARS | _WORKFLOW_MAPS | {"parameters", "outputs"})
+        accepted = listing(_WORKFLOW_SCALARS | _WORKFLOW_MAPS | {"parameters", "outputs"})
         raise _Unresolved(f"unknown workflow variable 'workflow.{head}' (known: {accepted})")
 
 
@@ -190,7 +187,7 @@ def _nodes(root: str) -> _Resolver:
         node = scope.nodes.get(name)
         if node is None:
             raise _Unresolved(
-                f"no {noun} '{name}' in template '{scope.template_name}' ({root}: {_listing(scope.nodes)})"
+                f"no {noun} '{name}' in template '{scope.template_name}' ({root}: {listing(scope.nodes)})"
             )
         if scope.visible is not None and name not in scope.visible:
             if root == "tasks":
@@ -227,7 +224,7 @@ def _node_output(noun: str, name: str, node: Node, rest: list[str], prefix: bool
     if declared is not None and rest[1] not in declared:
         raise _Unresolved(
             f"{noun} '{name}' runs template {node.template}, which declares no output {kind[:-1]} "
-            f"'{rest[1]}' (outputs.{kind}: {_listing(declared)})"
+            f"'{rest[1]}' (outputs.{kind}: {listing(declared)})"
         )
 
 
