@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hera_imagebuild.lint.documents import API_VERSION, WORKFLOW_KINDS, Document, load_files
 from hera_imagebuild.lint.keys import unknown_keys
-from hera_imagebuild.lint.problem import Finding, Problem
+from hera_imagebuild.lint.problem import Finding, Problem, path_order
 from hera_imagebuild.lint.references import TemplateRegistry, check_references
 from hera_imagebuild.lint.schema import ArgoSchema, validate_with_schemas
 
@@ -31,7 +31,7 @@ def _document_findings(document: Document) -> list[Finding] | None:
 
 
 def _sort_key(finding: Finding) -> tuple[tuple[tuple[int, str | int], ...], str]:
-    return tuple((0, part) if isinstance(part, int) else (1, part) for part in finding.path), finding.message
+    return path_order(finding.path), finding.message
 
 
 def lint_documents(

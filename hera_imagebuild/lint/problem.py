@@ -23,6 +23,11 @@ def format_path(path: Sequence[str | int]) -> str:
     return text or "$"
 
 
+def path_order(path: Sequence[str | int]) -> tuple[tuple[int, str | int], ...]:
+    """A sort key for JSON paths: at each level a list index sorts before a mapping key."""
+    return tuple((0, part) if isinstance(part, int) else (1, part) for part in path)
+
+
 def listing(names: Iterable[str]) -> str:
     """Names for a message, sorted and comma-separated (``none`` when there are none)."""
     return ", ".join(sorted(names)) or "none"

@@ -19,7 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from hera_imagebuild.lint.documents import WORKFLOW_KINDS, LintInputError
-from hera_imagebuild.lint.problem import Finding, JsonPath
+from hera_imagebuild.lint.problem import Finding, JsonPath, path_order
 
 _ARGO_PREFIX = "io.argoproj.workflow.v1alpha1."
 
@@ -88,16 +88,12 @@ class ArgoSchema:
 
     def _validate(self, kind: str, body: Any) -> list[Finding]:
         errors = sorted(
-            self.validator(kind).iter_errors(body), key=lambda error: _sort_key(error.absolute_path)
+            self.validator(kind).iter_errors(body), key=lambda error: path_order(error.absolute_path)
         )
         return [
             Finding(tuple(error.absolute_path), f"schema {self.label}: {_describe(error)}")
             for error in errors
         ]
-
-
-def _sort_key(path: Sequence[str | int]) -> tuple[tuple[int, str | int], ...]:
-    return tuple((0, part) if isinstance(part, int) else (1, part) for part in path)
 
 
 def _describe(error: ValidationError) -> str:
