@@ -182,9 +182,9 @@ class BuildSpec:
             p.EXECUTOR_IMAGE: self.executor_image,
             p.RUNTIME_IMAGE: self.runtime_image,
         }
-        if self.context.kind == "pvc":
-            args[p.CONTEXT_PVC] = self.context.claim_name  # type: ignore[union-attr]
-            args[p.CONTEXT_SUB_PATH] = self.context.sub_path  # type: ignore[union-attr]
+        if isinstance(self.context, PvcContext):
+            args[p.CONTEXT_PVC] = self.context.claim_name
+            args[p.CONTEXT_SUB_PATH] = self.context.sub_path
         if isinstance(self.settings.handoff, PvcHandoff):
             args[p.HANDOFF_PVC] = self.settings.handoff.claim_name
         return args
