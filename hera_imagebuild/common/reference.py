@@ -32,6 +32,8 @@ _TAG_RE = re.compile(r"[\w][\w.-]{0,127}")
 _DIGEST_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}")
 _SHA256_RE = re.compile(r"sha256:[a-f0-9]{64}")
 _USERINFO_RE = re.compile(r"[^/=,@\s]*@")
+# "user:password@host/..." at the start of a reference; a digest's "@" is never followed by a "/".
+_LEADING_USERINFO_RE = re.compile(r"^[^/@\s]+@(?=[^/@\s]+/)")
 MAX_NAME_LENGTH = 255
 
 REFERENCE_HELP = (
@@ -129,12 +131,15 @@ def parse_reference(text: str, *, field: str = "image") -> ImageReference:
     """
 
     def bad(why: str) -> ReferenceError:
+        shown = _LEADING_USERINFO_RE.sub("***@", text) if isinstance(text, str) else text
         return ReferenceError(
-            f"{field}: {text!r} is not a valid image reference ({why}); expected {REFERENCE_HELP}"
+            f"{field}: {shown!r} is not a valid image reference ({why}); expected {REFERENCE_HELP}"
         )
 
     if not isinstance(text, str) or not text:
         raise bad("it is empty")
+    if _LEADING_USERINFO_RE.match(text):
+        raise bad("it carries credentials; put them in the docker config, never in a reference")
     if text != text.strip() or any(ch.isspace() for ch in text):
         raise bad("it contains white space")
     remainder, at, digest = text.partition("@")

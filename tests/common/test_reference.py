@@ -84,3 +84,14 @@ def test_a_registry_host_with_credentials_is_refused_without_echoing_them():
     message = str(info.value)
     assert message.startswith("--insecure-registry: '***@mirror.local:5000' is not a registry host")
     assert "s3cret" not in message
+
+
+def test_credentials_in_a_reference_are_refused_without_echoing_them():
+    with pytest.raises(ReferenceError) as info:
+        parse_reference("builder:s3cret-pw@registry.example.com:5000/ml/app:v1", field="--destination")
+    message = str(info.value)
+    assert "s3cret-pw" not in message
+    assert "'***@registry.example.com:5000/ml/app:v1'" in message
+    assert "it carries credentials" in message
+    # A digest's "@" is not userinfo.
+    assert parse_reference("python:3.12@sha256:" + "a" * 64).digest == "sha256:" + "a" * 64
