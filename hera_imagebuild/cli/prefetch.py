@@ -13,6 +13,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from hera_imagebuild.builders import CLUSTER_BUILDER, builder_named
 from hera_imagebuild.cli.step_options import load_json, registry_access
 from hera_imagebuild.common import contract
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -88,6 +89,13 @@ def config_from_args(args: argparse.Namespace) -> PrefetchConfig:
         ValueError: Naming the option, the value and what is accepted.
     """
     cache = args.cache_registry
+    builder = builder_named(args.builder or CLUSTER_BUILDER)
+    mirrors = parse_mirrors(_mirrors(args))
+    for registry, sources in mirrors.items():
+        for source in sources:
+            builder.check_mirror(registry, str(source), field=f"--mirror {registry}")
+    if cache:
+        builder.check_mirror("", cache, field="--cache-registry")
     return PrefetchConfig(
         dockerfile=Path(args.dockerfile),
         build_args=merged_map(
@@ -96,11 +104,12 @@ def config_from_args(args: argparse.Namespace) -> PrefetchConfig:
         labels=merged_map(args.labels, args.labels_json, flag="--label", json_flag="--labels-json"),
         target=args.target or None,
         platform=normalize_platform(args.platform, field="--platform"),
-        mirrors=parse_mirrors(_mirrors(args)),
+        mirrors=mirrors,
         fallback=args.fallback == "true",
         probe_timeout=args.probe_timeout,
         cache_registry=parse_target(cache, field="--cache-registry", role="cache") if cache else None,
         access=registry_access(args),
+        builder=builder,
     )
 
 
@@ -130,6 +139,6 @@ def run(args: argparse.Namespace) -> int:
         progress.info(f"warning: build arg {name!r} is not declared by any ARG in the Dockerfile (unused)")
     finish(
         f"prefetch: {len(result.images)} base image(s) pinned in {result.seconds:.2f}s; "
-        f"registry map: {result.registry_map}"
+        f"mirror plan: {result.mirror_plan}"
     )
     return EXIT_OK

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from hera.workflows import models as m
 
 from hera_imagebuild.client import validation as v
-from hera_imagebuild.common.reference import DOCKER_HUB, kaniko_registry_key
+from hera_imagebuild.common.reference import DOCKER_HUB
 
 REGISTRY_CA_DIR = "/kaniko/registry-ca"
 """Where the CA files are mounted in all three pods (below /kaniko: never part of kaniko's snapshots)."""
@@ -125,15 +125,11 @@ def insecure_registries(hosts: Iterable[str], registry_ca: RegistryCA | None) ->
     return tuple(normalised)
 
 
-def kaniko_flags(insecure: tuple[str, ...], registry_ca: RegistryCA | None) -> list[str]:
-    """The kaniko flags, keyed by the registry names kaniko uses (``index.docker.io`` for Docker Hub)."""
-    args = [f"--insecure-registry={kaniko_registry_key(host)}" for host in insecure]
-    if registry_ca is not None:
-        args += [
-            f"--registry-certificate={kaniko_registry_key(host)}={REGISTRY_CA_DIR}/{file_name}"
-            for host, file_name in registry_ca.certificates.items()
-        ]
-    return args
+def certificate_files(registry_ca: RegistryCA | None) -> tuple[tuple[str, str], ...]:
+    """``(registry, mounted CA file)`` for each privately signed registry (the builder's per-host flags)."""
+    if registry_ca is None:
+        return ()
+    return tuple((host, f"{REGISTRY_CA_DIR}/{name}") for host, name in registry_ca.certificates.items())
 
 
 def cert_dir(registry_ca: RegistryCA | None) -> str | None:

@@ -2,9 +2,9 @@
 
 prefetch and push run this package's own code, which exits with
 :data:`~hera_imagebuild.common.failures.EXIT_TRANSIENT` exactly when a retry can
-help; the kaniko step is judged by its last log lines (its termination message).
-Both expressions come from :mod:`hera_imagebuild.common.failures`, the same
-table the pod side classifies errors with.
+help; the kaniko step is judged by its last log lines (its termination message)
+against the builder's failure table (:mod:`hera_imagebuild.builders.kaniko`), which
+extends the registry table the pod side classifies errors with.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from hera.workflows import RetryPolicy as ArgoRetryPolicy
 from hera.workflows import RetryStrategy
 from hera.workflows.models import Backoff
 
+from hera_imagebuild.builders import KANIKO
 from hera_imagebuild.client.options import RetryPolicy
-from hera_imagebuild.common.failures import build_retry_expression, step_retry_expression
+from hera_imagebuild.common.failures import step_retry_expression
 
 
 def _strategy(policy: RetryPolicy, expression: str) -> RetryStrategy:
@@ -35,4 +36,4 @@ def step_retry(policy: RetryPolicy) -> RetryStrategy:
 
 def build_retry(policy: RetryPolicy) -> RetryStrategy:
     """The retry strategy of the kaniko step (transient error lines or pod error only)."""
-    return _strategy(policy, build_retry_expression())
+    return _strategy(policy, KANIKO.failures.retry_expression())

@@ -20,17 +20,17 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-# Paths inside the step pods.
+from hera_imagebuild.builders import BUILDERS, CLUSTER_BUILDER, KANIKO
+
+# Paths inside the prefetch and push pods (the build pod's are its builder's: ``Builder.paths``).
 WORKSPACE = "/workspace"
 CONTEXT_DIR = f"{WORKSPACE}/context"
 """Where the build context is mounted (volume sub-path or input artifact)."""
-PINNED_DOCKERFILE = f"{WORKSPACE}/pinned/Dockerfile"
-"""Where the build step finds the Dockerfile that prefetch pinned."""
 IMAGE_LAYOUT_DIR = f"{WORKSPACE}/image"
-"""The OCI image layout kaniko writes and push reads."""
+"""The OCI image layout push reads (the one the builder wrote)."""
 OUTPUT_DIR = f"{WORKSPACE}/out"
 """Where each step writes the files Argo reads its output parameters from."""
-DOCKER_CONFIG_DIR = "/kaniko/.docker"
+DOCKER_CONFIG_DIR = KANIKO.paths.docker_config
 """The docker config directory (``config.json``) in every step; kaniko's default."""
 
 
@@ -39,8 +39,10 @@ class PrefetchOutputs:
 
     DOCKERFILE = "Dockerfile"
     """The Dockerfile with external base images pinned by digest, build args and labels applied."""
-    REGISTRY_MAP = "registry-map"
-    """The value for kaniko's ``--registry-map`` (never empty: see :data:`NO_OP_REGISTRY_MAP`)."""
+    REGISTRY_MAP = KANIKO.registry_config_file
+    """The value for kaniko's ``--registry-map`` (never empty), for ``--builder=kaniko``."""
+    MIRROR_PLAN = "mirror-plan.json"
+    """The builder-neutral plan (:class:`~hera_imagebuild.builders.MirrorPlan`) behind the registry config."""
     BASE_IMAGES = "base-images.json"
     """JSON list of ``{"original", "pinned", "source", "platform"}`` for each external base image."""
     REPORT = "report.json"
@@ -57,15 +59,6 @@ class PushOutputs:
     IMAGE_REFS = "image-refs.json"
     """JSON list of ``repo@sha256:...``, one per destination, in order."""
     REPORT = "report.json"
-
-
-NO_OP_REGISTRY_MAP = "hera-imagebuild.invalid=hera-imagebuild.invalid"
-"""A registry map entry that matches no image.
-
-kaniko rejects an empty ``--registry-map``, and a template's argv is fixed
-when it is rendered, so prefetch writes this when no image needs mapping.
-``.invalid`` is a reserved top-level domain (RFC 2606): no real registry has it.
-"""
 
 
 def option(flag: str, help: str, *, json_flag: str | None = None, **argparse_kwargs: Any) -> Any:
@@ -198,6 +191,12 @@ class PrefetchArgs(RegistryAccessArgs):
         "seconds one source may take to resolve an image, its quick retries included",
         default=5.0,
         type=float,
+    )
+    builder: str | None = option(
+        "--builder",
+        f"the builder to write the registry configuration for (default {CLUSTER_BUILDER}: registry-map; "
+        "buildah: registries.conf)",
+        choices=tuple(BUILDERS),
     )
     cache_registry: str | None = option(
         "--cache-registry",

@@ -4,9 +4,10 @@ One table serves three places, so they cannot disagree:
 
 * the pod-side steps (prefetch, push) classify registry errors to decide
   whether to retry in-process and which exit code to leave behind;
-* the build step's Argo ``retryStrategy.expression`` is generated from the same
-  patterns and matched against kaniko's last log lines (the container's
-  termination message);
+* each builder (:mod:`hera_imagebuild.builders`) extends the table with its
+  own wording; the build step's Argo ``retryStrategy.expression`` is generated
+  from that and matched against the builder's last log lines (the container's
+  termination message), and ``build --local`` classifies the same lines;
 * the prefetch and push steps' retry expressions read the exit codes below.
 
 Deterministic patterns win over transient ones: a failing ``RUN`` that printed
@@ -16,8 +17,10 @@ Deterministic patterns win over transient ones: a failing ``RUN`` that printed
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import re
+from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -58,18 +61,17 @@ TRANSIENT_PATTERNS: tuple[str, ...] = (
     "status code 429",
     "status code 5[0-9][0-9]",
     "50[0234] (Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout)",
+    # A registry's JSON error code after "METHOD URL: " (go-containerregistry's wording of a 5xx
+    # with an error body; a pull-through cache whose upstream is down answers UNKNOWN). Case matters:
+    # MANIFEST_UNKNOWN must not match, nor prose such as "unknown instruction".
+    "(?-i:: (UNAVAILABLE|UNKNOWN): )",
     "no such host",
     "temporary failure in name resolution",
     "server misbehaving",
 )
 DETERMINISTIC_PATTERNS: tuple[str, ...] = (
-    "failed to execute command",
-    "dockerfile parse error",
-    "unknown instruction",
-    "error resolving dockerfile path",
-    "please provide a valid path to a Dockerfile",
-    "no such file or directory",
     "MANIFEST_UNKNOWN",
+    "manifest unknown",
     "NAME_UNKNOWN",
     "NAME_INVALID",
     "TAG_INVALID",
@@ -85,25 +87,68 @@ DETERMINISTIC_PATTERNS: tuple[str, ...] = (
 )
 
 
+@functools.cache
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
 
-_TRANSIENT = _compile(TRANSIENT_PATTERNS)
-_DETERMINISTIC = _compile(DETERMINISTIC_PATTERNS)
+def _expr_regex(patterns: tuple[str, ...]) -> str:
+    # expr-lang string literals accept the same escapes as JSON strings.
+    return json.dumps("(?i)(" + "|".join(patterns) + ")")
+
+
+@dataclass(frozen=True)
+class FailureTable:
+    """Patterns that mark an error text transient or deterministic; deterministic wins.
+
+    :data:`REGISTRY_FAILURES` is the registry vocabulary every step shares; a
+    builder extends it with its own lines (:meth:`extended`).
+    """
+
+    transient: tuple[str, ...]
+    deterministic: tuple[str, ...]
+
+    def extended(
+        self, *, transient: tuple[str, ...] = (), deterministic: tuple[str, ...] = ()
+    ) -> FailureTable:
+        """This table plus more patterns."""
+        return FailureTable(self.transient + transient, self.deterministic + deterministic)
+
+    def classify(self, message: str) -> FailureKind | None:
+        """Classify an error message, or return ``None`` when no pattern matches.
+
+        Callers treat ``None`` as "do not retry": only failures known to be
+        transient earn another attempt.
+        """
+        if _compile(self.deterministic).search(message):
+            return FailureKind.DETERMINISTIC
+        if _compile(self.transient).search(message):
+            return FailureKind.TRANSIENT
+        return None
+
+    def retry_expression(self) -> str:
+        """The Argo ``retryStrategy.expression`` for a builder's pod.
+
+        Retries pod-level errors (Argo status ``Error``) and failures whose
+        message (the builder's last log lines, delivered through
+        ``terminationMessagePolicy: FallbackToLogsOnError``) matches a transient
+        pattern and no deterministic one.
+        """
+        transient = _expr_regex(self.transient)
+        deterministic = _expr_regex(self.deterministic)
+        return (
+            'lastRetry.status == "Error" || '
+            f"(lastRetry.message matches {transient} && !(lastRetry.message matches {deterministic}))"
+        )
+
+
+REGISTRY_FAILURES = FailureTable(TRANSIENT_PATTERNS, DETERMINISTIC_PATTERNS)
+"""What registries and networks say, in every tool's wording we have seen."""
 
 
 def classify_message(message: str) -> FailureKind | None:
-    """Classify an error message, or return ``None`` when no pattern matches.
-
-    Callers treat ``None`` as "do not retry": only failures known to be
-    transient earn another attempt.
-    """
-    if _DETERMINISTIC.search(message):
-        return FailureKind.DETERMINISTIC
-    if _TRANSIENT.search(message):
-        return FailureKind.TRANSIENT
-    return None
+    """Classify an error message with :data:`REGISTRY_FAILURES` (``None`` when no pattern matches)."""
+    return REGISTRY_FAILURES.classify(message)
 
 
 def classify_http_status(status: int) -> FailureKind:
@@ -115,31 +160,6 @@ def classify_http_status(status: int) -> FailureKind:
     if status in (408, 425, 429) or 500 <= status <= 599:
         return FailureKind.TRANSIENT
     return FailureKind.DETERMINISTIC
-
-
-def _expr_string(text: str) -> str:
-    # expr-lang string literals accept the same escapes as JSON strings.
-    return json.dumps(text)
-
-
-def _expr_regex(patterns: tuple[str, ...]) -> str:
-    return _expr_string("(?i)(" + "|".join(patterns) + ")")
-
-
-def build_retry_expression() -> str:
-    """The Argo ``retryStrategy.expression`` for the kaniko build step.
-
-    Retries pod-level errors (eviction, node loss: Argo status ``Error``) and
-    failures whose message (kaniko's last log lines, delivered through
-    ``terminationMessagePolicy: FallbackToLogsOnError``) matches a transient
-    pattern and no deterministic one.
-    """
-    transient = _expr_regex(TRANSIENT_PATTERNS)
-    deterministic = _expr_regex(DETERMINISTIC_PATTERNS)
-    return (
-        'lastRetry.status == "Error" || '
-        f"(lastRetry.message matches {transient} && !(lastRetry.message matches {deterministic}))"
-    )
 
 
 def step_retry_expression() -> str:

@@ -16,8 +16,6 @@ DOCKER_HUB = "docker.io"
 """The canonical name of Docker Hub in image references."""
 DOCKER_HUB_API = "registry-1.docker.io"
 """The host that serves Docker Hub's registry API."""
-DOCKER_HUB_KANIKO_KEY = "index.docker.io"
-"""The key kaniko's ``--registry-map`` uses for Docker Hub."""
 DOCKER_HUB_ALIASES = frozenset({DOCKER_HUB, "index.docker.io", DOCKER_HUB_API})
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -192,8 +190,3 @@ def normalize_registry(host: str, *, field: str = "registry") -> str:
 def redact_userinfo(text: str) -> str:
     """``text`` with any ``user:password@`` part of a host replaced by ``***@`` (for messages)."""
     return _USERINFO_RE.sub("***@", text)
-
-
-def kaniko_registry_key(registry: str) -> str:
-    """The registry name as kaniko's ``--registry-map`` expects it."""
-    return DOCKER_HUB_KANIKO_KEY if registry == DOCKER_HUB else registry

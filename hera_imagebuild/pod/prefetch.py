@@ -3,8 +3,9 @@
 :func:`prefetch` parses the Dockerfile, probes every source of every base
 image concurrently (:mod:`~hera_imagebuild.pod.prefetch_probe`), pins each
 image to its platform manifest digest, copies the images into the cache
-registry when one is given, and works out the ``--registry-map`` that sends
-kaniko to the sources that answered.
+registry when one is given, and works out the mirror plan that sends the
+builder to the sources that answered (kaniko's ``--registry-map``, buildah's
+``registries.conf``: :mod:`hera_imagebuild.builders`).
 :func:`~hera_imagebuild.pod.prefetch_report.write_outputs` writes the files the
 build step and Argo read.
 """
@@ -20,7 +21,7 @@ from hera_imagebuild.pod.dockerfile import BaseImage, Dockerfile, ImageKey, pars
 from hera_imagebuild.pod.prefetch_probe import probe_all, retry_within
 from hera_imagebuild.pod.prefetch_report import log_cache, log_image
 from hera_imagebuild.pod.prefetch_result import CacheCopy, ImageResult, PrefetchConfig, PrefetchResult
-from hera_imagebuild.pod.prefetch_sources import Source, registry_map, sources_for
+from hera_imagebuild.pod.prefetch_sources import Source, mirror_plan, sources_for
 from hera_imagebuild.pod.progress import Progress
 from hera_imagebuild.pod.registry import RegistryClient, RegistryError, RetryPolicy
 from hera_imagebuild.pod.registry.copy import RegistrySource, copy_image, verify_served
@@ -77,7 +78,7 @@ async def _copy_to_cache(
 
 
 def _map_targets(config: PrefetchConfig, results: list[ImageResult]) -> dict[str, list[Source]]:
-    """For each registry, the sources kaniko should try: the cache, then mirrors in configured order."""
+    """For each registry, the sources the build should try: the cache, then mirrors in configured order."""
     used: dict[str, set[Source]] = {}
     for result in results:
         if result.chosen is None:
@@ -163,7 +164,11 @@ async def prefetch(config: PrefetchConfig, progress: Progress) -> PrefetchResult
         config=config,
         dockerfile=dockerfile,
         images=tuple(results),
-        registry_map=registry_map(_map_targets(config, results)),
+        mirror_plan=mirror_plan(
+            _map_targets(config, results),
+            fallback=config.fallback,
+            insecure=config.access.insecure_registries,
+        ),
         pinned_dockerfile=pinned,
         labels=labels,
         seconds=time.monotonic() - started,

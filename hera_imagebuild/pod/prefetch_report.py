@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from hera_imagebuild.common.contract import PrefetchOutputs
+from hera_imagebuild.pod.atomic import write_files
 from hera_imagebuild.pod.prefetch_probe import FAILED, ProbeResult
 from hera_imagebuild.pod.prefetch_result import ImageResult, PrefetchResult
 from hera_imagebuild.pod.prefetch_sources import Source
@@ -129,7 +130,9 @@ def report(result: PrefetchResult) -> dict[str, object]:
         "probe_timeout_seconds": config.probe_timeout,
         "cache_registry": str(config.cache_registry) if config.cache_registry else None,
         "seconds": round(result.seconds, 3),
-        "registry_map": result.registry_map,
+        "builder": config.builder.name,
+        "registry_config": result.registry_config,
+        "mirror_plan": json.loads(result.mirror_plan.to_json()),
         "labels": dict(result.labels),
         "unused_build_args": list(result.dockerfile.unused_build_args),
         "images": [_image_entry(image) for image in result.images],
@@ -151,19 +154,15 @@ def base_images(result: PrefetchResult) -> list[dict[str, object]]:
 
 
 def write_outputs(result: PrefetchResult, output_dir: Path) -> None:
-    """Write the step's output files; on failure only ``report.json``.
+    """Write the step's output files, all or nothing; on failure only ``report.json``.
 
     Raises:
         OSError: If the directory or a file cannot be written.
     """
-    output_dir.mkdir(parents=True, exist_ok=True)
-
-    def write(name: str, text: str) -> None:
-        (output_dir / name).write_text(text, encoding="utf-8")
-
-    write(PrefetchOutputs.REPORT, json.dumps(report(result), indent=2) + "\n")
-    if result.pinned_dockerfile is None:
-        return
-    write(PrefetchOutputs.DOCKERFILE, result.pinned_dockerfile)
-    write(PrefetchOutputs.REGISTRY_MAP, result.registry_map)
-    write(PrefetchOutputs.BASE_IMAGES, json.dumps(base_images(result), indent=2) + "\n")
+    files = {PrefetchOutputs.REPORT: json.dumps(report(result), indent=2) + "\n"}
+    if result.pinned_dockerfile is not None:
+        files[PrefetchOutputs.DOCKERFILE] = result.pinned_dockerfile
+        files[PrefetchOutputs.MIRROR_PLAN] = result.mirror_plan.to_json()
+        files[result.config.builder.registry_config_file] = result.registry_config
+        files[PrefetchOutputs.BASE_IMAGES] = json.dumps(base_images(result), indent=2) + "\n"
+    write_files(output_dir, files)

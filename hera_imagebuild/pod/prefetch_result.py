@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hera_imagebuild.builders import KANIKO, Builder, MirrorPlan
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_TRANSIENT, FailureKind
 from hera_imagebuild.common.reference import ImageReference
 from hera_imagebuild.pod.dockerfile import BaseImage, Dockerfile
@@ -29,6 +30,7 @@ class PrefetchConfig:
         probe_timeout: Seconds each source may take to resolve an image, retries included.
         cache_registry: Where to copy the base images so the build pulls locally.
         access: Credentials and TLS settings.
+        builder: The builder whose registry configuration to write.
     """
 
     dockerfile: Path
@@ -41,6 +43,7 @@ class PrefetchConfig:
     probe_timeout: float = 5.0
     cache_registry: Source | None = None
     access: RegistryAccess = field(default_factory=RegistryAccess)
+    builder: Builder = KANIKO
 
     def __post_init__(self) -> None:
         if not self.probe_timeout > 0:
@@ -110,7 +113,7 @@ class PrefetchResult:
         config: What was asked for.
         dockerfile: The parsed Dockerfile.
         images: One result per distinct (image, platform), in Dockerfile order.
-        registry_map: The value for kaniko's ``--registry-map``.
+        mirror_plan: Where the builder should pull each registry's images from.
         pinned_dockerfile: The Dockerfile to build (``None`` when an image has no source).
         labels: The labels written into the pinned Dockerfile.
         seconds: Wall time of the whole step.
@@ -119,10 +122,15 @@ class PrefetchResult:
     config: PrefetchConfig
     dockerfile: Dockerfile
     images: tuple[ImageResult, ...]
-    registry_map: str
+    mirror_plan: MirrorPlan
     pinned_dockerfile: str | None
     labels: Mapping[str, str]
     seconds: float
+
+    @property
+    def registry_config(self) -> str:
+        """The mirror plan in the builder's own terms (kaniko: the ``--registry-map`` value)."""
+        return self.config.builder.registry_config(self.mirror_plan)
 
     @property
     def failed(self) -> list[ImageResult]:

@@ -1,10 +1,11 @@
-"""Where prefetch looks for a base image, and the kaniko ``--registry-map`` that sends the build there.
+"""Where prefetch looks for a base image, and the mirror plan that sends the build there.
 
 A source is a registry host with an optional path prefix: a mirror
 (``127.0.0.1:5001/dockerhub``), the cache registry, or the image's own
 registry. The image ``docker.io/library/python`` on the mirror above is
-``127.0.0.1:5001/dockerhub/library/python``, which is also how kaniko's
-``--registry-map index.docker.io=127.0.0.1:5001/dockerhub`` rewrites it.
+``127.0.0.1:5001/dockerhub/library/python``, which is also how every builder's
+registry configuration (kaniko's ``--registry-map``, buildah's
+``registries.conf``) rewrites it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from hera_imagebuild.common.contract import NO_OP_REGISTRY_MAP
+from hera_imagebuild.builders import MirrorPlan
 from hera_imagebuild.common.reference import (
     ImageReference,
     ReferenceError,
-    kaniko_registry_key,
     normalize_registry,
     redact_userinfo,
 )
@@ -51,9 +51,6 @@ class Source:
 def parse_target(text: str, *, field: str, role: str = "mirror") -> Source:
     """Parse ``HOST[:PORT][/PREFIX]`` for a mirror or the cache registry.
 
-    A dot in the prefix is refused: kaniko's ``--registry-map`` would read
-    such a target's first path component as a registry host (kaniko #3182).
-
     Raises:
         ValueError: Naming ``field``, the value and the accepted form.
     """
@@ -68,11 +65,6 @@ def parse_target(text: str, *, field: str, role: str = "mirror") -> Source:
         host = normalize_registry(host, field=field)
     except ReferenceError as error:
         raise ValueError(f"{error} (the whole value was {text!r}; expected HOST[:PORT][/PREFIX])") from None
-    if "." in prefix:
-        raise ValueError(
-            f"{field}: {text!r} has a '.' in its path {prefix!r}; kaniko's --registry-map misreads such a "
-            "path as a registry host (kaniko #3182), so use a path without dots"
-        )
     if prefix and (prefix != prefix.lower() or any(not part for part in prefix.split("/"))):
         raise ValueError(f"{field}: path {prefix!r} of {text!r} must be {_PATH_COMPONENT_HELP}")
     return Source(host, prefix, role)
@@ -128,22 +120,24 @@ def sources_for(
     return sources
 
 
-def registry_map(targets: Mapping[str, Sequence[Source]]) -> str:
-    """The value for kaniko's ``--registry-map``: ``orig=new;orig=new2`` in preference order.
+def mirror_plan(
+    targets: Mapping[str, Sequence[Source]], *, fallback: bool, insecure: Iterable[str]
+) -> MirrorPlan:
+    """The plan the builder follows: for each registry, the sources to pull from, in preference order.
 
     Args:
-        targets: For each original registry, the sources kaniko should try
-            before the registry itself (origins are left out: kaniko falls
-            back to them by itself unless told not to).
-
-    Returns:
-        The value, or :data:`NO_OP_REGISTRY_MAP` when nothing is mapped
-        (kaniko rejects an empty value).
+        targets: For each original registry, the sources the build should try
+            before the registry itself (origins are left out: whether the
+            builder may fall back to them is ``fallback``).
+        fallback: Whether the builder may use an image's own registry.
+        insecure: Registries reached over plain HTTP.
     """
-    entries = []
-    for registry, sources in targets.items():
-        key = kaniko_registry_key(registry)
-        for source in sources:
-            if source.role != "origin" and f"{key}={source}" not in entries:
-                entries.append(f"{key}={source}")
-    return ";".join(entries) or NO_OP_REGISTRY_MAP
+    sources = {
+        registry: tuple(dict.fromkeys(str(s) for s in found if s.role != "origin"))
+        for registry, found in targets.items()
+    }
+    return MirrorPlan(
+        sources={registry: found for registry, found in sources.items() if found},
+        fallback=fallback,
+        insecure=tuple(sorted(insecure)),
+    )

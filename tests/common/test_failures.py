@@ -1,5 +1,6 @@
 import pytest
 
+from hera_imagebuild.builders import KANIKO
 from hera_imagebuild.common.failures import (
     EXIT_TRANSIENT,
     FailureKind,
@@ -39,12 +40,17 @@ DETERMINISTIC_LINES = [
 
 @pytest.mark.parametrize("line", TRANSIENT_LINES)
 def test_transient_lines(line):
-    assert classify_message(line) is FailureKind.TRANSIENT
+    assert KANIKO.failures.classify(line) is FailureKind.TRANSIENT
 
 
 @pytest.mark.parametrize("line", DETERMINISTIC_LINES)
 def test_deterministic_lines(line):
-    assert classify_message(line) is FailureKind.DETERMINISTIC
+    assert KANIKO.failures.classify(line) is FailureKind.DETERMINISTIC
+
+
+def test_the_registry_table_alone_knows_no_builder_wording():
+    assert classify_message("failed to execute command: waiting for process to exit: exit status 1") is None
+    assert classify_message("MANIFEST_UNKNOWN: manifest unknown") is FailureKind.DETERMINISTIC
 
 
 def test_unknown_message_is_not_retried():

@@ -1,8 +1,8 @@
 import pytest
 
+from hera_imagebuild.builders import kaniko
 from hera_imagebuild.common.reference import (
     ReferenceError,
-    kaniko_registry_key,
     normalize_registry,
     parse_reference,
 )
@@ -72,8 +72,8 @@ def test_bad_references_name_field_value_and_accepted_form(text, fragment):
 def test_registry_helpers():
     assert normalize_registry("index.docker.io") == "docker.io"
     assert normalize_registry("mirror.local:5000") == "mirror.local:5000"
-    assert kaniko_registry_key("docker.io") == "index.docker.io"
-    assert kaniko_registry_key("ghcr.io") == "ghcr.io"
+    assert kaniko.registry_key("docker.io") == "index.docker.io"
+    assert kaniko.registry_key("ghcr.io") == "ghcr.io"
     with pytest.raises(ReferenceError, match="mirrors: 'http://x' is not a registry host"):
         normalize_registry("http://x", field="mirrors")
 

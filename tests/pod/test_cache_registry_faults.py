@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pytest
 from prefetch_helpers import PrefetchRun, Seeded, run_prefetch, seed
 
-from hera_imagebuild.common.contract import NO_OP_REGISTRY_MAP
+from hera_imagebuild.builders.kaniko import NO_OP_REGISTRY_MAP
 from hera_imagebuild.sandbox.faultproxy import Fault, FaultProxy
 from hera_imagebuild.sandbox.registry import start_registry
 
@@ -126,7 +126,7 @@ def assert_fell_back(run: PrefetchRun, origin: Seeded, proxy: FaultProxy, error:
     assert warning in run.err
     assert "Traceback" not in run.err
     # kaniko is not sent to the cache: the map matches nothing, so it pulls from the origin.
-    assert run.registry_map == run.report["registry_map"] == NO_OP_REGISTRY_MAP
+    assert run.registry_map == run.report["registry_config"] == NO_OP_REGISTRY_MAP
     pinned = f"{origin.registry.host}/base/a@{digest}"
     assert entry["pinned"] == pinned
     assert f"FROM {pinned}\n" in run.dockerfile

@@ -12,7 +12,8 @@ import time
 import pytest
 from prefetch_helpers import Seeded, run_prefetch, seed
 
-from hera_imagebuild.common.contract import NO_OP_REGISTRY_MAP, PrefetchOutputs
+from hera_imagebuild.builders.kaniko import NO_OP_REGISTRY_MAP
+from hera_imagebuild.common.contract import PrefetchOutputs
 from hera_imagebuild.sandbox.faultproxy import Fault, closed_port_url
 from hera_imagebuild.sandbox.images import write_image
 from hera_imagebuild.sandbox.registry import start_registry

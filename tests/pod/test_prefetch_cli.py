@@ -9,11 +9,13 @@ import sys
 import pytest
 from prefetch_helpers import run_prefetch
 
+from hera_imagebuild.builders import BUILDAH, KANIKO, MirrorPlan
+from hera_imagebuild.builders.kaniko import NO_OP_REGISTRY_MAP
 from hera_imagebuild.cli import prefetch as cli
-from hera_imagebuild.common.contract import NO_OP_REGISTRY_MAP, PrefetchArgs
+from hera_imagebuild.common.contract import PrefetchArgs
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_USAGE
 from hera_imagebuild.common.reference import parse_reference
-from hera_imagebuild.pod.prefetch_sources import Source, parse_mirrors, parse_target, registry_map
+from hera_imagebuild.pod.prefetch_sources import Source, mirror_plan, parse_mirrors, parse_target
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -64,17 +66,43 @@ def test_template_argv_round_trips_through_the_parser():
     assert config.mirrors == {"docker.io": [Source("mirror:5000", "hub")]}
 
 
+def _plan(targets: dict[str, list[Source]], *, fallback: bool = True) -> MirrorPlan:
+    return mirror_plan(targets, fallback=fallback, insecure=())
+
+
 def test_registry_map_format():
     hub = Source("mirror.example.com:5000", "dockerhub")
-    assert registry_map({}) == NO_OP_REGISTRY_MAP
-    assert registry_map({"docker.io": [Source("docker.io", role="origin")]}) == NO_OP_REGISTRY_MAP
+    assert KANIKO.registry_config(_plan({})) == NO_OP_REGISTRY_MAP
+    origin_only = _plan({"docker.io": [Source("docker.io", role="origin")]})
+    assert origin_only.sources == {}
+    assert KANIKO.registry_config(origin_only) == NO_OP_REGISTRY_MAP
+    plan = _plan(
+        {"docker.io": [hub, Source("m2.example.com")], "ghcr.io": [Source("cache:5000", "c", "cache")]}
+    )
     assert (
-        registry_map(
-            {"docker.io": [hub, Source("m2.example.com")], "ghcr.io": [Source("cache:5000", "c", "cache")]}
-        )
+        KANIKO.registry_config(plan)
         == "index.docker.io=mirror.example.com:5000/dockerhub;index.docker.io=m2.example.com;"
         "ghcr.io=cache:5000/c"
     )
+
+
+def test_registries_conf_tries_the_sources_in_order_and_the_registry_last_only_with_fallback():
+    plan = _plan({"docker.io": [Source("m1:5000", "hub"), Source("m2:5000")]})
+    with_fallback = BUILDAH.registry_config(plan)
+    assert with_fallback.index('location = "m1:5000/hub"') < with_fallback.index('location = "m2:5000"')
+    assert 'prefix = "docker.io"\nlocation = "docker.io"' in with_fallback
+    without = BUILDAH.registry_config(
+        _plan({"docker.io": [Source("m1:5000", "hub"), Source("m2:5000")]}, fallback=False)
+    )
+    # The last source takes the registry's place: docker.io itself is never asked.
+    assert 'prefix = "docker.io"\nlocation = "m2:5000"' in without
+    assert 'location = "docker.io"' not in without
+
+
+def test_only_kaniko_refuses_a_dot_in_a_mirror_path():
+    with pytest.raises(ValueError, match="kaniko #3182"):
+        KANIKO.check_mirror("docker.io", "mirror.example.com/docker.io", field="--mirror docker.io")
+    BUILDAH.check_mirror("docker.io", "mirror.example.com/docker.io", field="--mirror docker.io")
 
 
 def test_mirror_targets_are_normalised():
@@ -156,7 +184,7 @@ def test_scratch_only_dockerfile_needs_no_registry_and_warns_about_unused_args(c
     assert run.report["unused_build_args"] == ["TYPO"]
     assert "warning: build arg 'TYPO' is not declared by any ARG" in run.err
     assert run.last_line.startswith("prefetch: 0 base image(s) pinned in ")
-    assert run.last_line.endswith(f"registry map: {NO_OP_REGISTRY_MAP}")
+    assert run.last_line.endswith("mirror plan: every image from its own registry (fallback on)")
 
 
 def test_console_script_runs_the_step(tmp_path):

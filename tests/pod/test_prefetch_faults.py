@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from prefetch_helpers import PrefetchRun, Seeded, run_prefetch, seed
 
-from hera_imagebuild.common.contract import NO_OP_REGISTRY_MAP
+from hera_imagebuild.builders.kaniko import NO_OP_REGISTRY_MAP
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_TRANSIENT
 from hera_imagebuild.sandbox.faultproxy import Fault, closed_port_url
 from hera_imagebuild.sandbox.registry import start_registry
