@@ -131,7 +131,9 @@ DEFAULT_PREFETCH = StepOptions(
 DEFAULT_BUILD = StepOptions(
     cpu="1",
     memory="4Gi",
-    timeout_seconds=7200,
+    # kaniko sets no per-request timeout: a hung or 1 byte/s registry holds the build until this
+    # deadline, whose message the retry rule accepts. Large CUDA images: raise it per build.
+    timeout_seconds=2700,
     retry=RetryPolicy(limit=2, backoff="30s", factor=2, max_duration="3h", cap="5m"),
 )
 DEFAULT_PUSH = StepOptions(

@@ -4,7 +4,9 @@ Every argv element is fixed when the template is rendered; per-build values
 arrive as ``{{inputs.parameters.X}}`` inside single elements, so no value ever
 passes through a shell or splits into several arguments. prefetch and push
 command lines come from :mod:`hera_imagebuild.common.contract`, the same
-definitions their CLI parses, so template and CLI cannot drift.
+definitions their CLI parses, and the build's from its builder
+(:data:`hera_imagebuild.builders.KANIKO`), the same function ``build --local``
+calls, so template, CLI and local builds cannot drift.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from hera.workflows import (
 )
 from hera.workflows import models as m
 
+from hera_imagebuild.builders import KANIKO, BuildJob
 from hera_imagebuild.client import params as p
 from hera_imagebuild.client import registry_access
 from hera_imagebuild.client.context import CONTEXT_ARTIFACT
@@ -34,7 +37,6 @@ from hera_imagebuild.common.contract import (
     DOCKER_CONFIG_DIR,
     IMAGE_LAYOUT_DIR,
     OUTPUT_DIR,
-    PINNED_DOCKERFILE,
     PrefetchArgs,
     PrefetchOutputs,
     PushArgs,
@@ -69,31 +71,28 @@ _PROXY_VARIABLES = tuple(
 pod env for kaniko's own pulls, build args for RUN steps."""
 
 
-def _context_inputs(context_kind: str) -> list[Parameter | Artifact]:
+def _context_inputs(context_kind: str, path: str) -> list[Parameter | Artifact]:
     if context_kind == "pvc":
         return [Parameter(name=p.CONTEXT_PVC), Parameter(name=p.CONTEXT_SUB_PATH)]
-    return [Artifact(name=CONTEXT_ARTIFACT, path=CONTEXT_DIR)]
+    return [Artifact(name=CONTEXT_ARTIFACT, path=path)]
 
 
-def _context_volume(context_kind: str) -> tuple[list[m.Volume], list[m.VolumeMount]]:
+def _context_volume(context_kind: str, path: str) -> tuple[list[m.Volume], list[m.VolumeMount]]:
     if context_kind != "pvc":
         return [], []
     claim = m.PersistentVolumeClaimVolumeSource(claim_name=input_ref(p.CONTEXT_PVC), read_only=True)
     volume = m.Volume(name=_CONTEXT_VOLUME, persistent_volume_claim=claim)
     mount = m.VolumeMount(
-        name=_CONTEXT_VOLUME, mount_path=CONTEXT_DIR, sub_path=input_ref(p.CONTEXT_SUB_PATH), read_only=True
+        name=_CONTEXT_VOLUME, mount_path=path, sub_path=input_ref(p.CONTEXT_SUB_PATH), read_only=True
     )
     return [volume], [mount]
 
 
-def _handoff_volume(read_only: bool) -> tuple[list[m.Volume], list[m.VolumeMount]]:
+def _handoff_volume(path: str, *, read_only: bool) -> tuple[list[m.Volume], list[m.VolumeMount]]:
     claim = m.PersistentVolumeClaimVolumeSource(claim_name=input_ref(p.HANDOFF_PVC))
     volume = m.Volume(name=_HANDOFF_VOLUME, persistent_volume_claim=claim)
     mount = m.VolumeMount(
-        name=_HANDOFF_VOLUME,
-        mount_path=IMAGE_LAYOUT_DIR,
-        sub_path=input_ref(p.HANDOFF_SUB_PATH),
-        read_only=read_only,
+        name=_HANDOFF_VOLUME, mount_path=path, sub_path=input_ref(p.HANDOFF_SUB_PATH), read_only=read_only
     )
     return [volume], [mount]
 
@@ -105,9 +104,23 @@ _RUNTIME_SECURITY = m.SecurityContext(
     allow_privilege_escalation=False,
     capabilities=m.Capabilities(drop=["ALL"]),
 )
+# push reads the layout the builder wrote, and kaniko writes layer blobs as root with mode 0600.
+# Through the artifact handoff Argo's init container unpacks the layout keeping those modes, then
+# applies the input artifact's ``mode`` recursively (workflow/executor/executor.go): 0755 makes it
+# readable to push's unprivileged user. A PVC keeps kaniko's files as they are, so in that shape
+# push runs as uid 0 with every capability dropped but DAC_OVERRIDE, which lets it read them (and
+# is in the Pod Security "baseline" set the kaniko pod already needs); it runs no user code.
+_LAYOUT_MODE = 0o755
+_PVC_PUSH_SECURITY = m.SecurityContext(
+    run_as_user=0,
+    run_as_non_root=False,
+    privileged=False,
+    allow_privilege_escalation=False,
+    capabilities=m.Capabilities(drop=["ALL"], add=["DAC_OVERRIDE"]),
+)
 # kaniko must run as root to unpack base images and run RUN lines, but needs no
 # privilege: it is never privileged and never gets more than the default capabilities.
-_KANIKO_SECURITY = m.SecurityContext(privileged=False)
+_KANIKO_SECURITY = m.SecurityContext(privileged=KANIKO.security.privileged)
 
 _POD_PARAMETERS = (p.HTTP_PROXY, p.HTTPS_PROXY, p.NO_PROXY, p.DOCKER_CONFIG_SECRET)
 """Parameters every step's pod spec uses (env and the docker config volume)."""
@@ -119,8 +132,8 @@ def _parameters(*names: str) -> list[Parameter | Artifact]:
     return [Parameter(name=name) for name in (*names, *_POD_PARAMETERS)]
 
 
-def _output_file(name: str, file_name: str) -> Parameter:
-    return Parameter(name=name, value_from=m.ValueFrom(path=f"{OUTPUT_DIR}/{file_name}"))
+def _output_file(name: str, file_name: str, directory: str = OUTPUT_DIR) -> Parameter:
+    return Parameter(name=name, value_from=m.ValueFrom(path=f"{directory}/{file_name}"))
 
 
 def _step(
@@ -138,6 +151,7 @@ def _step(
     retry: RetryStrategy,
     security: m.SecurityContext,
     env: list[Env] | None = None,
+    output_dir: str = OUTPUT_DIR,
 ) -> Container:
     """One step's pod template; what all three share is decided here."""
     executor = settings.executor_service_account
@@ -164,7 +178,7 @@ def _step(
                 items=[m.KeyToPath(key=".dockerconfigjson", path="config.json")],
                 mount_path=DOCKER_CONFIG_DIR,
             ),
-            EmptyDirVolume(name="outputs", mount_path=OUTPUT_DIR),
+            EmptyDirVolume(name="outputs", mount_path=output_dir),
             *volumes,
             *ca_volumes,
         ],
@@ -200,7 +214,7 @@ def prefetch_template(name: str, settings: BuildSettings, *, context_kind: str) 
             "mirrors": input_ref(p.MIRRORS),
         }
     )
-    volumes, mounts = _context_volume(context_kind)
+    volumes, mounts = _context_volume(context_kind, CONTEXT_DIR)
     inputs = _parameters(
         p.DOCKERFILE,
         p.BUILD_ARGS,
@@ -219,7 +233,7 @@ def prefetch_template(name: str, settings: BuildSettings, *, context_kind: str) 
         image=p.RUNTIME_IMAGE,
         command="hera-imagebuild",
         args=argv,
-        inputs=inputs + _context_inputs(context_kind),
+        inputs=inputs + _context_inputs(context_kind, CONTEXT_DIR),
         outputs=[
             _output_file(p.PINNED_DOCKERFILE, PrefetchOutputs.DOCKERFILE),
             _output_file(p.REGISTRY_MAP, PrefetchOutputs.REGISTRY_MAP),
@@ -232,36 +246,30 @@ def prefetch_template(name: str, settings: BuildSettings, *, context_kind: str) 
     )
 
 
-def kaniko_args(settings: BuildSettings) -> list[str]:
-    """The kaniko argv: static flags, per-build values as whole ``{{inputs.parameters.X}}`` elements."""
-    args = [
-        f"--dockerfile={PINNED_DOCKERFILE}",
-        f"--context=dir://{CONTEXT_DIR}",
-        "--no-push",
-        f"--oci-layout-path={IMAGE_LAYOUT_DIR}",
-        f"--digest-file={OUTPUT_DIR}/{PushOutputs.DIGEST}",
-        f"--registry-map={input_ref(p.REGISTRY_MAP)}",
+def kaniko_job(settings: BuildSettings) -> BuildJob:
+    """The kaniko build as the template runs it: per-build values as ``{{inputs.parameters.X}}``."""
+    return BuildJob(
+        paths=KANIKO.paths,
+        registry_config=input_ref(p.REGISTRY_MAP),
         # kaniko's flag is the inverse of ours: skip the original registry unless fallback is on.
-        f"--skip-default-registry-fallback={{{{=inputs.parameters.{p.FALLBACK} == 'false'}}}}",
-        f"--custom-platform={input_ref(p.PLATFORM)}",
-        f"--target={input_ref(p.TARGET)}",
-        f"--cache={input_ref(p.CACHE)}",
-        f"--cache-repo={input_ref(p.CACHE_REPO)}",
-    ]
-    args += [
-        *(f"--build-arg={name}={value}" for name, value in _PROXY_VARIABLES),
-        "--log-format=text",
-        f"--image-download-retry={settings.kaniko_retries}",
-        f"--image-fs-extract-retry={settings.kaniko_retries}",
-        *registry_access.kaniko_flags(settings.insecure_registries, settings.registry_ca),
-        *settings.extra_kaniko_args,
-    ]
-    return args
+        skip_fallback=f"{{{{=inputs.parameters.{p.FALLBACK} == 'false'}}}}",
+        platform=input_ref(p.PLATFORM),
+        target=input_ref(p.TARGET),
+        cache=input_ref(p.CACHE),
+        cache_repo=input_ref(p.CACHE_REPO),
+        proxies=_PROXY_VARIABLES,
+        pull_retries=settings.kaniko_retries,
+        insecure_registries=settings.insecure_registries,
+        registry_certificates=registry_access.certificate_files(settings.registry_ca),
+        extra_args=settings.extra_kaniko_args,
+    )
 
 
 def build_template(name: str, settings: BuildSettings, *, context_kind: str) -> Container:
     """The kaniko step: build from the pinned Dockerfile into an OCI layout, without pushing."""
-    context_volumes, mounts = _context_volume(context_kind)
+    paths = KANIKO.paths
+    (command,) = KANIKO.commands(kaniko_job(settings))
+    context_volumes, mounts = _context_volume(context_kind, paths.context)
     volumes: Volumes = list(context_volumes)
     inputs = _parameters(
         p.PINNED_DOCKERFILE,
@@ -274,34 +282,35 @@ def build_template(name: str, settings: BuildSettings, *, context_kind: str) -> 
         p.DISABLE_HTTP2,
     )
     inputs.append(
-        RawArtifact(name="pinned-dockerfile", path=PINNED_DOCKERFILE, data=input_ref(p.PINNED_DOCKERFILE))
+        RawArtifact(name="pinned-dockerfile", path=paths.dockerfile, data=input_ref(p.PINNED_DOCKERFILE))
     )
-    outputs: list[Parameter | Artifact] = [_output_file(p.OUT_DIGEST, PushOutputs.DIGEST)]
+    outputs: list[Parameter | Artifact] = [_output_file(p.OUT_DIGEST, PushOutputs.DIGEST, paths.output)]
     if isinstance(settings.handoff, PvcHandoff):
         inputs += [Parameter(name=p.HANDOFF_PVC), Parameter(name=p.HANDOFF_SUB_PATH)]
-        handoff_volumes, handoff_mounts = _handoff_volume(read_only=False)
+        handoff_volumes, handoff_mounts = _handoff_volume(paths.layout, read_only=False)
         volumes += handoff_volumes
         mounts += handoff_mounts
     else:
         # Layers are gzip already: a second compression costs CPU and saves nothing.
         archive = m.ArchiveStrategy(tar=m.TarStrategy(compression_level=0))
-        outputs.append(Artifact(name=IMAGE_ARTIFACT, path=IMAGE_LAYOUT_DIR, archive=archive))
+        outputs.append(Artifact(name=IMAGE_ARTIFACT, path=paths.layout, archive=archive))
         # A mounted directory is outside kaniko's snapshots, so the layout never lands in the image.
-        volumes.insert(0, EmptyDirVolume(name="image", mount_path=IMAGE_LAYOUT_DIR))
+        volumes.insert(0, EmptyDirVolume(name="image", mount_path=paths.layout))
     return _step(
         name,
         settings,
         settings.build,
         image=p.EXECUTOR_IMAGE,
-        command="/kaniko/executor",
-        args=kaniko_args(settings),
+        command=command.argv[0],
+        args=list(command.argv[1:]),
         env=[Env(name="FF_KANIKO_DISABLE_HTTP2", value=input_ref(p.DISABLE_HTTP2))],
-        inputs=inputs + _context_inputs(context_kind),
+        inputs=inputs + _context_inputs(context_kind, paths.context),
         outputs=outputs,
         volumes=volumes,
         mounts=mounts,
         retry=build_retry(settings.build.retry),
         security=_KANIKO_SECURITY,
+        output_dir=paths.output,
     )
 
 
@@ -322,10 +331,14 @@ def push_template(name: str, settings: BuildSettings) -> Container:
     mounts: list[m.VolumeMount] = []
     if isinstance(settings.handoff, PvcHandoff):
         inputs += [Parameter(name=p.HANDOFF_PVC), Parameter(name=p.HANDOFF_SUB_PATH)]
-        handoff_volumes, mounts = _handoff_volume(read_only=True)
+        handoff_volumes, mounts = _handoff_volume(IMAGE_LAYOUT_DIR, read_only=True)
         volumes += handoff_volumes
+        security = _PVC_PUSH_SECURITY
     else:
-        inputs.append(Artifact(name=IMAGE_ARTIFACT, path=IMAGE_LAYOUT_DIR))
+        inputs.append(
+            Artifact(name=IMAGE_ARTIFACT, path=IMAGE_LAYOUT_DIR, mode=_LAYOUT_MODE, recurse_mode=True)
+        )
+        security = _RUNTIME_SECURITY
     return _step(
         name,
         settings,
@@ -342,7 +355,7 @@ def push_template(name: str, settings: BuildSettings) -> Container:
         volumes=volumes,
         mounts=mounts,
         retry=step_retry(settings.push.retry),
-        security=_RUNTIME_SECURITY,
+        security=security,
     )
 
 

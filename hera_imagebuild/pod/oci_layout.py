@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 from collections.abc import AsyncGenerator
 from pathlib import Path
 
@@ -105,8 +106,10 @@ class OciLayout:
         path = self.blob_path(descriptor.digest)
         try:
             data = path.read_bytes()
-        except OSError:
+        except FileNotFoundError:
             raise OciLayoutError(f"{self.path}: manifest blob {descriptor.digest} is missing") from None
+        except OSError as error:
+            raise OciLayoutError(_unreadable(path, error)) from None
         actual = sha256_digest(data)
         if actual != descriptor.digest or len(data) != descriptor.size:
             raise OciLayoutError(
@@ -141,6 +144,7 @@ class OciLayout:
                 raise OciLayoutError(
                     f"{path}: {path.stat().st_size} bytes, but manifest {manifest.digest} says {blob.size}"
                 )
+            _check_readable(path)
         return found
 
     async def manifest(self, digest: str) -> Manifest:
@@ -159,7 +163,17 @@ class OciLayout:
         path = self.blob_path(blob.digest)
         digest = hashlib.sha256()
         size = 0
-        with path.open("rb") as handle:
+        try:
+            handle = path.open("rb")
+        except OSError as error:
+            # A local file the step cannot read is read the same way on every attempt.
+            raise RegistryError(
+                _unreadable(path, error),
+                kind=FailureKind.DETERMINISTIC,
+                operation="read layout",
+                host=self.name,
+            ) from None
+        with handle:
             while chunk := await asyncio.to_thread(handle.read, _CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
@@ -171,6 +185,26 @@ class OciLayout:
                 operation="read layout",
                 host=self.name,
             )
+
+
+def _unreadable(path: Path, error: OSError) -> str:
+    message = f"{path}: cannot read it ({error.strerror or type(error).__name__})"
+    if isinstance(error, PermissionError):
+        stat = path.stat()
+        message += (
+            f"; it is mode {stat.st_mode & 0o7777:04o}, owner uid {stat.st_uid}, and this step runs as uid "
+            f"{os.geteuid()}: the layout's files must be readable to the push step (see docs/usage.md, "
+            "'The build -> push handoff')"
+        )
+    return message
+
+
+def _check_readable(path: Path) -> None:
+    """Open ``path`` for reading once, so an unreadable layout fails before anything is uploaded."""
+    try:
+        path.open("rb").close()
+    except OSError as error:
+        raise OciLayoutError(_unreadable(path, error)) from None
 
 
 def _read_json(path: Path) -> object:

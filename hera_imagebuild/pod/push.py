@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from typing import Any
 from hera_imagebuild.common.contract import PushOutputs
 from hera_imagebuild.common.failures import FailureKind
 from hera_imagebuild.common.reference import ImageReference
+from hera_imagebuild.pod.atomic import write_files
 from hera_imagebuild.pod.oci_layout import OciLayout
 from hera_imagebuild.pod.progress import Progress
 from hera_imagebuild.pod.registry.access import RegistryAccess
@@ -261,29 +260,14 @@ async def push_image(
 
 
 def write_outputs(result: PushResult, output_dir: str | Path) -> None:
-    """Write ``digest``, ``image-ref``, ``image-refs.json`` and ``report.json``.
-
-    Every file is written to a temporary name first and renamed only when all
-    four are complete, so a failure (a full disk) leaves no partial outputs.
-    """
-    directory = Path(output_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write ``digest``, ``image-ref``, ``image-refs.json`` and ``report.json``, all or nothing."""
     refs = [d.ref for d in result.destinations]
-    files = {
-        PushOutputs.DIGEST: result.digest,
-        PushOutputs.IMAGE_REF: refs[0],
-        PushOutputs.IMAGE_REFS: json.dumps(refs),
-        PushOutputs.REPORT: json.dumps(result.to_json(), indent=2) + "\n",
-    }
-    written: dict[str, str] = {}
-    try:
-        for name, text in files.items():
-            handle, written[name] = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-    except OSError:
-        for temporary in written.values():
-            Path(temporary).unlink(missing_ok=True)
-        raise
-    for name, temporary in written.items():
-        os.replace(temporary, directory / name)
+    write_files(
+        output_dir,
+        {
+            PushOutputs.DIGEST: result.digest,
+            PushOutputs.IMAGE_REF: refs[0],
+            PushOutputs.IMAGE_REFS: json.dumps(refs),
+            PushOutputs.REPORT: json.dumps(result.to_json(), indent=2) + "\n",
+        },
+    )

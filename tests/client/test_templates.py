@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from hera_imagebuild.builders import KANIKO
 from hera_imagebuild.client.inline import ImageBuild
 from hera_imagebuild.client.options import BuildSettings, PvcHandoff, RetryPolicy, StepOptions
 from hera_imagebuild.client.published import cluster_workflow_template
 from hera_imagebuild.common import contract
-from hera_imagebuild.common.failures import build_retry_expression, step_retry_expression
+from hera_imagebuild.common.failures import step_retry_expression
 
 from .conftest import as_dict, inline_workflow, parse_step_args, pod_templates, resolve_pods, spec, template
 
@@ -27,20 +28,20 @@ def test_kaniko_step() -> None:
     assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
     args = container["args"]
     for expected in (
-        "--dockerfile=/workspace/pinned/Dockerfile",
-        "--context=dir:///workspace/context",
+        "--dockerfile=/kaniko/hera-imagebuild/pinned/Dockerfile",
+        "--context=dir:///kaniko/hera-imagebuild/context",
         "--no-push",
-        "--oci-layout-path=/workspace/image",
-        "--digest-file=/workspace/out/digest",
+        "--oci-layout-path=/kaniko/hera-imagebuild/image",
+        "--digest-file=/kaniko/hera-imagebuild/out/digest",
         "--registry-map={{inputs.parameters.registry-map}}",
         "--custom-platform={{inputs.parameters.platform}}",
         "--log-format=text",
         "--build-arg=HTTPS_PROXY={{inputs.parameters.https-proxy}}",
     ):
         assert expected in args
-    assert build["retryStrategy"]["expression"] == build_retry_expression()
+    assert build["retryStrategy"]["expression"] == KANIKO.failures.retry_expression()
     # The pinned Dockerfile arrives as a raw artifact: no artifact repository needed for it.
-    dockerfile = next(a for a in build["inputs"]["artifacts"] if a["path"] == contract.PINNED_DOCKERFILE)
+    dockerfile = next(a for a in build["inputs"]["artifacts"] if a["path"] == KANIKO.paths.dockerfile)
     assert dockerfile["raw"]["data"] == "{{inputs.parameters.pinned-dockerfile}}"
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["DOCKER_CONFIG"] == contract.DOCKER_CONFIG_DIR
@@ -97,12 +98,12 @@ def test_token_opt_out_drops_the_executor_account() -> None:
 def test_pvc_context_is_mounted_at_template_level() -> None:
     document = _published(context="pvc")
     assert "volumes" not in document["spec"]  # a templateRef would not bring spec-level volumes
-    for step in ("build-prefetch", "build-kaniko"):
+    for step, path in (("build-prefetch", contract.CONTEXT_DIR), ("build-kaniko", KANIKO.paths.context)):
         pod = template(document, step)
         volume = next(v for v in pod["volumes"] if "persistentVolumeClaim" in v)
         assert volume["persistentVolumeClaim"]["claimName"] == "{{inputs.parameters.context-pvc}}"
         mount = next(m for m in pod["container"]["volumeMounts"] if m["name"] == volume["name"])
-        assert mount["mountPath"] == contract.CONTEXT_DIR
+        assert mount["mountPath"] == path
         assert mount["subPath"] == "{{inputs.parameters.context-sub-path}}"
         assert mount["readOnly"] is True
         assert "artifacts" not in pod["inputs"] or all(
@@ -128,8 +129,11 @@ def test_pvc_handoff_shares_one_sub_path_per_build() -> None:
     build, push = template(document, "build-kaniko"), template(document, "build-push")
     assert "artifacts" not in build.get("outputs", {})
     mounts = {
-        name: next(m for m in pod["container"]["volumeMounts"] if m["mountPath"] == contract.IMAGE_LAYOUT_DIR)
-        for name, pod in (("build", build), ("push", push))
+        name: next(m for m in pod["container"]["volumeMounts"] if m["mountPath"] == path)
+        for name, pod, path in (
+            ("build", build, KANIKO.paths.layout),
+            ("push", push, contract.IMAGE_LAYOUT_DIR),
+        )
     }
     assert mounts["build"]["readOnly"] is False
     assert mounts["push"]["readOnly"] is True
@@ -169,3 +173,36 @@ def test_every_argv_element_is_a_flag(context: str) -> None:
         flags = args[1:] if pod["container"]["command"] == ["hera-imagebuild"] else args
         assert all(arg.startswith("--") for arg in flags), flags
         assert not any(c in "".join(pod["container"]["command"]) for c in (" ", ";", "|", "&")), "no shell"
+
+
+def test_the_build_pod_mounts_nothing_where_a_dockerfile_writes() -> None:
+    """kaniko leaves mount points out of the image: ours stay inside /kaniko, which it never snapshots.
+
+    A WORKDIR /workspace image (PyTorch, NGC) with ``COPY . .`` of a repository holding out/ or image/
+    lost those directories to the old /workspace mounts; docs/builders.md has the real kaniko run.
+    """
+    for settings in (BuildSettings(), BuildSettings(handoff=PvcHandoff(claim_name="scratch"))):
+        for context in ("artifact", "pvc"):
+            build = template(_published(settings=settings, context=context), "build-kaniko")
+            paths = [m["mountPath"] for m in build["container"]["volumeMounts"]]
+            paths += [a["path"] for a in build["inputs"].get("artifacts", [])]
+            assert paths, build
+            assert all(path.startswith("/kaniko/") for path in paths), paths
+
+
+def test_push_can_read_the_layout_kaniko_wrote() -> None:
+    """kaniko writes layer blobs 0600 as root; push reads them without running user code as root."""
+    push = template(_published(), "build-push")
+    image = next(a for a in push["inputs"]["artifacts"] if a["name"] == "image")
+    # Argo's init container chmods the unpacked artifact (executor.go, chmod after untar).
+    assert (image["mode"], image["recurseMode"]) == (0o755, True)
+    assert push["container"]["securityContext"]["runAsNonRoot"] is True
+
+    pvc = template(_published(settings=BuildSettings(handoff=PvcHandoff(claim_name="scratch"))), "build-push")
+    security = pvc["container"]["securityContext"]
+    assert (security["runAsUser"], security["runAsNonRoot"], security["allowPrivilegeEscalation"]) == (
+        0,
+        False,
+        False,
+    )
+    assert security["capabilities"] == {"drop": ["ALL"], "add": ["DAC_OVERRIDE"]}
