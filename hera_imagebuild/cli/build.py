@@ -1,8 +1,9 @@
-"""``hera-imagebuild build``: one image build from flags, run by the installed template.
+"""``hera-imagebuild build``: one image build from flags, run by the installed template or here.
 
 The flags map onto :class:`hera_imagebuild.client.spec.BuildSpec`; the build
 is submitted as a one-off Workflow whose single task references the
-installed (Cluster)WorkflowTemplate.
+installed (Cluster)WorkflowTemplate. With ``--local`` the same flags run the
+build on this machine (:mod:`hera_imagebuild.cli.build_local`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ CONTEXT_HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``build``'s flags."""
     spec = parser.add_argument_group("build")
-    spec.add_argument("--context", required=True, metavar="URL", help=CONTEXT_HELP)
+    spec.add_argument(
+        "--context", required=True, metavar="URL", help=CONTEXT_HELP + "; with --local, a directory"
+    )
     spec.add_argument(
         "--git-ref", default="main", metavar="REF", help="git branch, tag or commit (default main)"
     )
@@ -72,9 +75,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="reference the WorkflowTemplate in the namespace, not the ClusterWorkflowTemplate",
     )
     add_submit_arguments(parser)
+    from hera_imagebuild.cli.build_local import add_local_arguments
+
+    add_local_arguments(parser)
 
 
-def _pairs(flag: str, values: list[str]) -> dict[str, str]:
+def parse_pairs(flag: str, values: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` flag values as a mapping (a later one wins).
+
+    Raises:
+        ValueError: For a value without ``=`` or without a name.
+    """
     pairs: dict[str, str] = {}
     for value in values:
         key, sep, rest = value.partition("=")
@@ -84,7 +95,12 @@ def _pairs(flag: str, values: list[str]) -> dict[str, str]:
     return pairs
 
 
-def _mirrors(values: list[str]) -> dict[str, tuple[str, ...]]:
+def parse_mirror_flags(values: list[str]) -> dict[str, tuple[str, ...]]:
+    """``REGISTRY=MIRROR[,MIRROR...]`` flag values as ordered mirrors per registry.
+
+    Raises:
+        ValueError: For a value that is not of that form.
+    """
     mirrors: dict[str, tuple[str, ...]] = {}
     for value in values:
         registry, sep, rest = value.partition("=")
@@ -141,10 +157,10 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         context=context_from_args(args),
         destinations=tuple(args.destination),
         dockerfile=args.dockerfile,
-        build_args=_pairs("--build-arg", args.build_arg),
-        labels=_pairs("--label", args.label),
+        build_args=parse_pairs("--build-arg", args.build_arg),
+        labels=parse_pairs("--label", args.label),
         target=args.target,
-        mirrors=_mirrors(args.mirror),
+        mirrors=parse_mirror_flags(args.mirror),
         fallback=not args.no_fallback,
         cache=LayerCache(repo=args.cache_repo) if args.cache_repo else None,
         base_image_cache=args.base_image_cache,
@@ -155,7 +171,11 @@ def spec_from_args(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Submit (or print) the one-off build workflow."""
+    """Submit (or print) the one-off build workflow; with ``--local``, build here."""
+    if args.local:
+        from hera_imagebuild.cli.build_local import run_local
+
+        return run_local(args)
     return report_errors(lambda: _run(args))
 
 
