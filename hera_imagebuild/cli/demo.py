@@ -1,13 +1,14 @@
-"""``hera-imagebuild demo``: the pod-side steps against local registries, no cluster needed.
+"""``hera-imagebuild demo``: a real image build on this machine, through the three steps, no cluster needed.
 
-It starts a Docker Hub mirror (stand-in base images), a broken mirror in front
-of it (a proxy that accepts connections and never answers), a plain-HTTP
-"cluster" registry (cache registry and push destination) and a TLS registry
-with basic auth (push destination). Then it runs ``prefetch`` on
-``examples/demo/Dockerfile`` with the mirrors ``[broken, healthy]`` and
-``push`` of a generated OCI image to both destinations, through
-:func:`hera_imagebuild.cli.main.main`, the same code a user runs, prints the
-prefetch report and the pushed references, and stops everything.
+It starts a Docker Hub mirror (stand-in base images with a real shell), a
+broken mirror in front of it (a proxy that accepts connections and never
+answers), a plain-HTTP "cluster" registry (cache registry and push
+destination) and a TLS registry with basic auth (push destination). Then it
+runs ``hera-imagebuild build --local`` on ``examples/demo``: prefetch through
+the mirrors ``[broken, healthy]``, buildah (RUN steps included), push to both
+registries with verification, the same code and argv contract as the pods.
+It prints the prefetch report, pulls the image back and runs its command,
+and stops everything.
 """
 
 from __future__ import annotations
@@ -24,20 +25,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from hera_imagebuild.cli.main import main
-from hera_imagebuild.common.contract import PrefetchOutputs, PushOutputs
+from hera_imagebuild.common.contract import PrefetchOutputs
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from hera_imagebuild.local.build import BuilderUnavailable, LocalBuild, build_locally
 from hera_imagebuild.sandbox.credentials import Credentials, write_docker_config
 from hera_imagebuild.sandbox.faultproxy import Fault, FaultProxy, proxy_in_front_of
-from hera_imagebuild.sandbox.images import write_image
 from hera_imagebuild.sandbox.process import SandboxError
 from hera_imagebuild.sandbox.registry import Registry, start_registry
-from hera_imagebuild.sandbox.seeds import seed_registry
+from hera_imagebuild.sandbox.run_image import run_image
+from hera_imagebuild.sandbox.seeds import seed_shell_images
 from hera_imagebuild.sandbox.skopeo import Skopeo
 from hera_imagebuild.sandbox.tls import TLSFiles, make_tls
 
-DEFAULT_DOCKERFILE = Path(__file__).resolve().parents[2] / "examples" / "demo" / "Dockerfile"
-BUILD_ARGS = ("PYTHON_VERSION=3.13",)
+DEFAULT_CONTEXT = Path(__file__).resolve().parents[2] / "examples" / "demo"
+BUILD_ARGS = (("RUNTIME_RELEASE", "1.37"), ("GREETING", "Hello from a real build, by hera-imagebuild"))
 PLATFORM = "linux/amd64"
 APP_REPOSITORY = "demo/app"
 APP_TAG = "1.0"
@@ -46,10 +47,10 @@ APP_TAG = "1.0"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the demo's options."""
     parser.add_argument(
-        "--dockerfile",
+        "--context",
         type=Path,
-        default=DEFAULT_DOCKERFILE,
-        help="Dockerfile to prefetch (default: examples/demo/Dockerfile of the source checkout)",
+        default=DEFAULT_CONTEXT,
+        help="build context holding a Dockerfile (default: examples/demo of the source checkout)",
     )
     parser.add_argument(
         "--probe-timeout",
@@ -78,10 +79,10 @@ class _Sandbox:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    if not args.dockerfile.is_file():
+    if not (args.context / "Dockerfile").is_file():
         raise ValueError(
-            f"--dockerfile: {str(args.dockerfile)!r} is not a file; run from a source checkout "
-            "(examples/demo/Dockerfile) or pass --dockerfile PATH"
+            f"--context: {str(args.context)!r} holds no Dockerfile; run from a source checkout "
+            "(examples/demo) or pass --context DIR"
         )
     if not 0 < args.probe_timeout <= 60:
         raise ValueError(f"--probe-timeout: {args.probe_timeout!r} must be > 0 and <= 60 seconds")
@@ -102,12 +103,6 @@ def _workdir(requested: Path | None) -> Iterator[Path]:
 def _step(out: TextIO, number: int, title: str) -> None:
     out.write(f"\n== {number}. {title}\n")
     out.flush()
-
-
-def _run_step(argv: list[str], out: TextIO) -> int:
-    out.write("$ hera-imagebuild " + " ".join(argv) + "\n")
-    out.flush()
-    return main(argv)
 
 
 def _short(digest: str | None) -> str:
@@ -131,7 +126,7 @@ def _print_prefetch_report(report: dict[str, Any], output_dir: Path, out: TextIO
         f"  The whole prefetch took {seconds:.2f} s: the broken mirror was probed for all "
         f"{len(report['images'])} images at once, costing one {timeout:g} s timeout, not {waited:.1f} s.\n"
     )
-    out.write(f"  --registry-map for kaniko: {report['registry_map']}\n")
+    out.write(f"  mirror plan for the builder: {report['mirror_plan']['sources']}\n")
     out.write("  pinned Dockerfile:\n")
     for line in (output_dir / PrefetchOutputs.DOCKERFILE).read_text().splitlines():
         if line.lstrip().upper().startswith(("ARG ", "FROM ", "COPY --FROM")):
@@ -157,7 +152,7 @@ def _start_sandbox(stack: contextlib.ExitStack, work: Path) -> _Sandbox:
 def _demo(args: argparse.Namespace, work: Path, out: TextIO) -> int:
     with contextlib.ExitStack() as stack:
         sandbox = _start_sandbox(stack, work)
-        seeded = seed_registry(sandbox.mirror, Skopeo(work / "skopeo"), work / "seeds")
+        seeded = seed_shell_images(sandbox.mirror, Skopeo(work / "skopeo"), work / "seeds")
         out.write("Registries on 127.0.0.1 (stopped at the end):\n")
         out.write(f"  mirror         {sandbox.mirror.url:<24} Docker Hub mirror: {', '.join(seeded)}\n")
         out.write(f"  broken mirror  {sandbox.broken.url:<24} accepts connections, never answers\n")
@@ -165,59 +160,49 @@ def _demo(args: argparse.Namespace, work: Path, out: TextIO) -> int:
         out.write(
             f"  secure         {sandbox.secure.url:<24} TLS (own CA) and basic auth, push destination\n"
         )
-
-        prefetch_out = work / "prefetch-out"
-        _step(
-            out, 1, f"prefetch {args.dockerfile.name}: mirrors [broken, healthy], no fallback to Docker Hub"
+        registries = (sandbox.cluster, sandbox.secure)
+        destinations = [f"{registry.host}/{APP_REPOSITORY}:{APP_TAG}" for registry in registries]
+        build = LocalBuild(
+            context=args.context,
+            destinations=destinations,
+            output_dir=work / "outputs",
+            build_args=dict(BUILD_ARGS),
+            platform=PLATFORM,
+            mirrors={"docker.io": [sandbox.broken.host, sandbox.mirror.host]},
+            fallback=False,
+            base_image_cache=f"{sandbox.cluster.host}/cache",
+            probe_timeout=args.probe_timeout,
+            insecure_registries=[r.host for r in (sandbox.broken, sandbox.mirror, sandbox.cluster)],
+            registry_ca={sandbox.secure.host: sandbox.secure_tls.ca_cert},
+            authfile=sandbox.authfile,
+            workdir=work / "build",
         )
-        argv = ["prefetch", f"--dockerfile={args.dockerfile}"]
-        argv += [f"--build-arg={arg}" for arg in BUILD_ARGS]
-        argv += [
-            f"--mirror=docker.io={sandbox.broken.host},{sandbox.mirror.host}",
-            "--no-fallback",
-            f"--platform={PLATFORM}",
-            f"--probe-timeout={args.probe_timeout:g}",
-            f"--cache-registry={sandbox.cluster.host}/cache",
-            f"--output-dir={prefetch_out}",
-        ]
-        argv += [f"--insecure-registry={r.host}" for r in (sandbox.broken, sandbox.mirror, sandbox.cluster)]
-        code = _run_step(argv, out)
-        if code != EXIT_OK:
-            # Its last line on stderr says why (a Dockerfile error leaves no report.json to read).
-            out.write(f"prefetch failed (exit {code})\n")
-            return code
-        report = json.loads((prefetch_out / PrefetchOutputs.REPORT).read_text())
-        _print_prefetch_report(report, prefetch_out, out)
-
-        push_out = work / "push-out"
-        image = write_image(work / "app-layout", seed="hera-imagebuild demo app", layer_sizes=(65536, 8192))
-        _step(out, 2, "push a built image (OCI layout, as kaniko writes it) to two registries")
-        argv = [
-            "push",
-            f"--image={image.layout_dir}",
-            f"--destination={sandbox.cluster.host}/{APP_REPOSITORY}:{APP_TAG}",
-            f"--destination={sandbox.secure.host}/{APP_REPOSITORY}:{APP_TAG}",
-            f"--expected-digest={image.digest}",
-            f"--insecure-registry={sandbox.cluster.host}",
-            f"--cert-dir={sandbox.secure_tls.cert_dir}",
-            f"--authfile={sandbox.authfile}",
-            "--timeout=60",
-            f"--output-dir={push_out}",
-        ]
-        code = _run_step(argv, out)
-        if code != EXIT_OK:
-            out.write(f"push failed (exit {code})\n")
-            return code
-        refs = json.loads((push_out / PushOutputs.IMAGE_REFS).read_text())
-        digest = (push_out / PushOutputs.DIGEST).read_text().strip()
-        out.write(f"\nPushed {digest}; each registry serves it:\n")
-        for ref in refs:
+        _step(
+            out,
+            1,
+            f"build --local {args.context.name}/: mirrors [broken, healthy], no fallback to Docker Hub, "
+            f"buildah, push to two registries",
+        )
+        result = build_locally(build, out=out)
+        if result.exit_code != EXIT_OK:
+            out.write(f"{result.message} (exit {result.exit_code})\n")
+            return result.exit_code
+        report = json.loads((build.output_dir / "report.json").read_text())["prefetch"]
+        _print_prefetch_report(report, work / "build" / "prefetch", out)
+        out.write(f"\nPushed {result.digest}; each registry serves it:\n")
+        for ref in result.image_refs:
             out.write(f"  {ref}\n")
+
+        secure_ref = result.image_refs[1]
+        _step(out, 2, f"run the built image's command, pulled back from {secure_ref.partition('/')[0]}")
+        output = run_image(secure_ref, authfile=sandbox.authfile, cert_dir=sandbox.secure_tls.cert_dir)
+        for line in output.splitlines():
+            out.write(f"  | {line}\n")
     return EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo; returns 0 when prefetch and push both succeeded."""
+    """Run the demo; returns 0 when the image was built, pushed, verified and ran."""
     out = sys.stdout
     started = time.monotonic()
     try:
@@ -228,6 +213,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         with _workdir(args.workdir) as work:
             code = _demo(args, work, out)
+    except BuilderUnavailable as error:
+        print(f"hera-imagebuild demo: the demo builds for real: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except (ValueError, SandboxError) as error:
         print(f"hera-imagebuild demo: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -29,6 +29,7 @@ __all__ = [
     "MANIFEST_MEDIA_TYPE",
     "OCIImage",
     "write_image",
+    "write_shell_image",
 ]
 
 MANIFEST_MEDIA_TYPE = "application/vnd.oci.image.manifest.v1+json"
@@ -161,6 +162,34 @@ def _check_inputs(platforms: Sequence[str], layer_sizes: Sequence[int], tag: str
         raise ValueError(f"tag: {tag!r} must be a non-empty tag without ':' or '/'")
 
 
+def _finish_layout(
+    layout_dir: Path,
+    blobs: _BlobWriter,
+    top: dict[str, Any],
+    *,
+    tag: str,
+    manifest_digests: dict[str, str],
+    layers: Sequence[str],
+) -> OCIImage:
+    """Write ``oci-layout`` and ``index.json`` naming ``top`` as ``tag``."""
+    (layout_dir / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+    layout_index = {
+        "schemaVersion": 2,
+        "mediaType": INDEX_MEDIA_TYPE,
+        "manifests": [top | {"annotations": {_REF_NAME: tag}}],
+    }
+    (layout_dir / "index.json").write_text(json.dumps(layout_index, indent=2))
+    return OCIImage(
+        layout_dir=layout_dir,
+        tag=tag,
+        digest=top["digest"],
+        media_type=top["mediaType"],
+        manifest_digests=manifest_digests,
+        layer_digests=tuple(layers),
+        size=blobs.total,
+    )
+
+
 def write_image(
     layout_dir: Path,
     *,
@@ -211,19 +240,73 @@ def write_image(
         top = next(iter(manifests.values()))
     else:
         raise ValueError(f"index: False needs exactly one platform, got {list(platforms)}")
-    (layout_dir / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
-    layout_index = {
-        "schemaVersion": 2,
-        "mediaType": INDEX_MEDIA_TYPE,
-        "manifests": [top | {"annotations": {_REF_NAME: tag}}],
+    digests = {platform: d["digest"] for platform, d in manifests.items()}
+    return _finish_layout(layout_dir, blobs, top, tag=tag, manifest_digests=digests, layers=layer_digests)
+
+
+BUSYBOX = Path("/bin/busybox")
+"""Debian's busybox-static: one static binary that is a whole shell userland."""
+_BUSYBOX_APPLETS = (
+    "sh", "cat", "echo", "printf", "ls", "mkdir", "cp", "mv", "rm", "env", "id", "test", "true", "false",
+    "sleep", "wc", "grep", "sed", "tr", "head", "tail", "uname", "date", "chmod", "touch", "sha256sum",
+)  # fmt: skip
+
+
+def _shell_layer(release: str) -> bytes:
+    """A tar with ``/bin/busybox``, its applets as symlinks, ``/tmp`` and an ``/etc/os-release``."""
+    try:
+        busybox = BUSYBOX.read_bytes()
+    except OSError as error:
+        raise ValueError(
+            f"{BUSYBOX}: cannot read it ({error.strerror}); install Debian's busybox-static"
+        ) from None
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+
+        def add(name: str, kind: bytes, mode: int, data: bytes = b"", link: str = "") -> None:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode, info.mtime, info.linkname, info.size = kind, mode, 0, link, len(data)
+            info.uname = info.gname = "root"
+            tar.addfile(info, io.BytesIO(data) if data else None)
+
+        for directory, mode in (("bin", 0o755), ("etc", 0o755), ("tmp", 0o1777), ("root", 0o700)):
+            add(directory, tarfile.DIRTYPE, mode)
+        add("bin/busybox", tarfile.REGTYPE, 0o755, busybox)
+        for applet in _BUSYBOX_APPLETS:
+            add(f"bin/{applet}", tarfile.SYMTYPE, 0o777, link="busybox")
+        add("etc/os-release", tarfile.REGTYPE, 0o644, f"NAME=busybox\nVERSION_ID={release}\n".encode())
+    return buffer.getvalue()
+
+
+def write_shell_image(layout_dir: Path, *, release: str, tag: str = "latest") -> OCIImage:
+    """Write a linux/amd64 base image with a real shell (busybox) into an OCI layout.
+
+    Its RUN lines really execute under a builder; ``release`` goes into
+    ``/etc/os-release`` (and so into the digest), so stand-ins for two tags differ.
+
+    Raises:
+        ValueError: If busybox-static is not installed, or the directory already holds a layout.
+    """
+    _check_inputs(("linux/amd64",), (), tag)
+    if (layout_dir / "index.json").exists():
+        raise ValueError(f"layout_dir: {layout_dir} already holds an OCI layout")
+    blobs = _BlobWriter(layout_dir)
+    tar = _shell_layer(release)
+    layer = blobs.write(_gzip(tar, 6), LAYER_MEDIA_TYPE)
+    config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "created": _EPOCH,
+        "config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin"], "Cmd": ["sh"]},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{hashlib.sha256(tar).hexdigest()}"]},
+        "history": [{"created": _EPOCH, "created_by": f"busybox-static as release {release}"}],
     }
-    (layout_dir / "index.json").write_text(json.dumps(layout_index, indent=2))
-    return OCIImage(
-        layout_dir=layout_dir,
-        tag=tag,
-        digest=top["digest"],
-        media_type=top["mediaType"],
-        manifest_digests={platform: d["digest"] for platform, d in manifests.items()},
-        layer_digests=tuple(layer_digests),
-        size=blobs.total,
-    )
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": blobs.write_json(config, CONFIG_MEDIA_TYPE),
+        "layers": [layer],
+    }
+    top = blobs.write_json(manifest, MANIFEST_MEDIA_TYPE)
+    digests = {"linux/amd64": top["digest"]}
+    return _finish_layout(layout_dir, blobs, top, tag=tag, manifest_digests=digests, layers=[layer["digest"]])

@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from hera_imagebuild.sandbox.images import OCIImage, write_image
+from hera_imagebuild.sandbox.images import OCIImage, write_image, write_shell_image
 from hera_imagebuild.sandbox.registry import Registry
 from hera_imagebuild.sandbox.skopeo import Skopeo
 
-__all__ = ["BASE_IMAGES", "BaseImageSpec", "seed_registry"]
+__all__ = ["BASE_IMAGES", "SHELL_IMAGES", "BaseImageSpec", "seed_registry", "seed_shell_images"]
 
 
 @dataclass(frozen=True)
@@ -74,3 +74,20 @@ def seed_registry(
         for push in pushes:
             push.result()
     return {spec.name: image for spec, image in zip(specs, images, strict=True)}
+
+
+SHELL_IMAGES: dict[str, str] = {"library/busybox:1.36": "1.36", "library/busybox:1.37": "1.37"}
+"""Base images with a real shell (Debian's busybox-static) that a builder can RUN in: name -> release."""
+
+
+def seed_shell_images(
+    registry: Registry, skopeo: Skopeo, workdir: Path, images: dict[str, str] = SHELL_IMAGES
+) -> dict[str, OCIImage]:
+    """Write each shell image (``repository:tag`` -> release) and push it to ``registry``."""
+    written = {}
+    for number, (name, release) in enumerate(images.items()):
+        repository, _, tag = name.partition(":")
+        image = write_shell_image(workdir / f"shell-{number}", release=release, tag=tag)
+        skopeo.push(image, registry, repository)
+        written[name] = image
+    return written

@@ -1,76 +1,63 @@
-"""``hera-imagebuild demo`` end to end: real registries, the real prefetch and push steps."""
+"""``hera-imagebuild demo`` end to end: real registries, real prefetch, a real buildah build, real push.
+
+No assertion here is about time (the machine is shared and noisy): the demo's speed is measured by
+the benchmarks. What is asserted is what happened: which mirror answered, what was pinned, what was
+pushed where, and what the built image prints when it runs.
+"""
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
+from real_builds import needs_buildah
 
 from hera_imagebuild.cli.main import main
 from hera_imagebuild.common.failures import EXIT_USAGE
-from hera_imagebuild.sandbox.images import write_image
+from hera_imagebuild.sandbox.images import write_shell_image
 from hera_imagebuild.sandbox.matrix import BadInputRecorder
 from hera_imagebuild.sandbox.process import live_resources
-from hera_imagebuild.sandbox.seeds import BASE_IMAGES
+from hera_imagebuild.sandbox.seeds import SHELL_IMAGES
 
 PROBE_TIMEOUT = 0.5
 
 
-def _expected_amd64_digests(tmp_path: Path) -> dict[str, str]:
-    digests = {}
-    for number, spec in enumerate(BASE_IMAGES):
-        image = write_image(
-            tmp_path / f"expected-{number}",
-            seed=spec.name,
-            layer_sizes=spec.layer_sizes,
-            platforms=spec.platforms,
-            tag=spec.tag,
-        )
-        digests[f"docker.io/{spec.name}"] = image.manifest_digests["linux/amd64"]
-    return digests
-
-
-@pytest.mark.timeout(60)
-def test_demo_prefetches_through_a_broken_mirror_and_pushes_twice(
+@needs_buildah
+@pytest.mark.timeout(120)
+def test_demo_builds_runs_and_pushes_through_a_broken_mirror(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     workdir = tmp_path / "demo"
     running_before = live_resources()  # session fixtures may be running
-    started = time.monotonic()
     code = main(["demo", f"--workdir={workdir}", f"--probe-timeout={PROBE_TIMEOUT}"])
-    elapsed = time.monotonic() - started
     output = capsys.readouterr().out
     assert code == 0, output
-    assert elapsed < 20
     assert live_resources() == running_before
 
-    report = json.loads((workdir / "prefetch-out" / "report.json").read_text())
-    expected = _expected_amd64_digests(tmp_path)
-    pinned = {image["original"]: image["digest"] for image in report["images"]}
-    assert pinned == {
-        "docker.io/library/golang:1.23-alpine": expected["docker.io/library/golang:1.23-alpine"],
-        "docker.io/library/python:3.13-slim": expected["docker.io/library/python:3.13-slim"],  # build arg won
-        "docker.io/library/busybox:1.36": expected["docker.io/library/busybox:1.36"],
+    report = json.loads((workdir / "outputs" / "report.json").read_text())
+    prefetch = report["prefetch"]
+    expected = {
+        f"docker.io/{name}": write_shell_image(tmp_path / name.replace("/", "_"), release=release).digest
+        for name, release in SHELL_IMAGES.items()
     }
-    for image in report["images"]:
+    assert {image["original"]: image["digest"] for image in prefetch["images"]} == expected
+    for image in prefetch["images"]:
         broken, healthy = image["sources"]
-        assert broken["outcome"] == "failed"
-        assert PROBE_TIMEOUT * 1000 * 0.9 <= broken["ms"] < PROBE_TIMEOUT * 1000 * 3
-        assert healthy["outcome"] == "chosen"
+        assert (broken["outcome"], healthy["outcome"]) == ("failed", "chosen")
+        assert "no answer within the probe timeout" in broken["error"]
         assert image["cache"]["outcome"] == "copied"
-    # One probe window for all three images, not one per image.
-    assert report["seconds"] < 3 * PROBE_TIMEOUT
+    assert prefetch["builder"] == "buildah"
 
-    refs = json.loads((workdir / "push-out" / "image-refs.json").read_text())
-    digest = (workdir / "push-out" / "digest").read_text().strip()
+    refs = json.loads((workdir / "outputs" / "image-refs.json").read_text())
+    digest = (workdir / "outputs" / "digest").read_text().strip()
     assert len(refs) == 2
     assert all(ref.endswith(f"/demo/app@{digest}") for ref in refs)
-    for ref in refs:
-        assert ref in output
-    assert "Prefetch report" in output
-    assert "Everything stopped" in output
+    assert report["push"]["digest"] == digest
+    # The image ran: the RUN steps' output, the build arg that chose the runtime base.
+    assert "  | Hello from a real build, by hera-imagebuild" in output
+    assert "  | This line was copied from the build context" in output
+    assert "  | runtime base release: 1.37" in output
     password = json.loads((workdir / "docker" / "config.json").read_text())
     assert password["auths"]  # the generated secret exists but is never printed:
     assert next(iter(password["auths"].values()))["auth"] not in output
@@ -79,7 +66,7 @@ def test_demo_prefetches_through_a_broken_mirror_and_pushes_twice(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--dockerfile=/no/such/Dockerfile"], "--dockerfile: '/no/such/Dockerfile' is not a file"),
+        (["--context=/no/such/dir"], "--context: '/no/such/dir' holds no Dockerfile"),
         (["--probe-timeout=0"], "--probe-timeout: 0.0 must be > 0 and <= 60 seconds"),
     ],
 )
@@ -99,17 +86,20 @@ def test_demo_refuses_a_non_empty_workdir(tmp_path: Path, capsys: pytest.Capture
     assert "exists and is not empty" in capsys.readouterr().err
 
 
+@needs_buildah
 @pytest.mark.timeout(60)
 def test_demo_with_a_dockerfile_prefetch_cannot_parse_ends_with_its_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Prefetch fails before writing report.json: the demo says so, with no traceback, and stops all."""
-    dockerfile = tmp_path / "Dockerfile"
-    dockerfile.write_text("FROM\n")
+    """Prefetch fails before the build: the demo says so, with no traceback, and stops all."""
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM\n")
     running_before = live_resources()
-    code = main(["demo", f"--dockerfile={dockerfile}", f"--workdir={tmp_path / 'work'}"])
+    code = main(["demo", f"--context={context}", f"--workdir={tmp_path / 'work'}"])
     captured = capsys.readouterr()
     assert code == 1
-    assert "prefetch failed (exit 1)" in captured.out
-    assert captured.err.strip().splitlines()[-1].startswith("prefetch failed: ")
+    assert "prefetch failed: " in captured.out
+    assert "(exit 1)" in captured.out
+    assert "Traceback" not in captured.out + captured.err
     assert live_resources() == running_before
