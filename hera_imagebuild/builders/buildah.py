@@ -24,8 +24,12 @@ from hera_imagebuild.common.failures import REGISTRY_FAILURES, FailureTable
 from hera_imagebuild.common.reference import DOCKER_HUB
 
 FAILURES = REGISTRY_FAILURES.extended(
-    # containers/image's wording of a registry's 5xx, with the status and no error code.
-    transient=("received unexpected HTTP status: 5[0-9][0-9]", "unexpected HTTP status: 429"),
+    # containers/image's wordings of a registry's 5xx and 429, with the status and no error code.
+    transient=(
+        "received unexpected HTTP status: 5[0-9][0-9]",
+        "unexpected HTTP status: 429",
+        "invalid status code from registry (5[0-9][0-9]|429)",
+    ),
     deterministic=(
         'building at STEP "RUN',
         "Unknown instruction",

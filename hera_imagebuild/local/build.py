@@ -41,6 +41,7 @@ from hera_imagebuild.builders import (
 )
 from hera_imagebuild.common.contract import PrefetchArgs, PrefetchOutputs, PushArgs, PushOutputs
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE, FailureKind
+from hera_imagebuild.common.reference import parse_reference
 from hera_imagebuild.local.kaniko_sandbox import Bind, sandboxed_argv
 from hera_imagebuild.local.process import Finished, run_bounded
 from hera_imagebuild.pod.atomic import write_files
@@ -118,6 +119,8 @@ class LocalBuild:
             )
         if not self.destinations:
             raise ValueError("--destination: at least one is required (registry/repository:tag)")
+        for destination in self.destinations:  # before the build, not after it
+            parse_reference(destination, field="--destination")
         for name in ("build_timeout", "prefetch_timeout", "push_timeout", "probe_timeout"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
@@ -146,6 +149,7 @@ class LocalResult:
         digest: The pushed image's manifest digest.
         image_refs: ``repo@digest`` per destination.
         seconds: Wall time per step.
+        log_tail: The failed step's last output lines, bounded like a termination message.
     """
 
     exit_code: int
@@ -154,6 +158,7 @@ class LocalResult:
     digest: str | None = None
     image_refs: tuple[str, ...] = ()
     seconds: Mapping[str, float] = field(default_factory=dict)
+    log_tail: str = ""
 
 
 def kaniko_executor(build: LocalBuild) -> Path | None:
@@ -359,19 +364,14 @@ class _Steps:
         return self.run("push", [*STEP_COMMAND, *args.to_argv()], build.push_timeout)
 
 
-def _step_failed(step: str, finished: Finished, kind: FailureKind | None = None) -> tuple[int, str]:
-    """The exit code and message of a failed prefetch or push (their own code and last line)."""
-    last = finished.tail.strip().splitlines()[-1] if finished.tail.strip() else "its last line is above"
+def _step_failed(step: str, finished: Finished) -> tuple[int, str]:
+    """The exit code and message of a failed prefetch or push: its own code and last line."""
     if finished.timed_out:
-        return EXIT_TRANSIENT, f"{step} did not finish within its deadline and was stopped"
-    if kind is not None:
-        return (EXIT_TRANSIENT if kind is FailureKind.TRANSIENT else EXIT_FAILED), last
-    code = (
-        finished.returncode
-        if finished.returncode in (EXIT_FAILED, EXIT_USAGE, EXIT_TRANSIENT)
-        else EXIT_FAILED
-    )
-    return code, last
+        return EXIT_TRANSIENT, f"{step} failed: it did not finish within its deadline and was stopped"
+    lines = finished.tail.strip().splitlines()
+    last = lines[-1] if lines else f"{step} failed (exit {finished.returncode}); its last line is above"
+    known = finished.returncode in (EXIT_FAILED, EXIT_USAGE, EXIT_TRANSIENT)
+    return (finished.returncode if known else EXIT_FAILED), last
 
 
 def _build_failed(builder: Builder, finished: Finished, timeout: float) -> tuple[int, str]:
@@ -418,29 +418,26 @@ def build_locally(build: LocalBuild, *, out: TextIO | None = None) -> LocalResul
     builder = check_builder(build)
     with _scratch(build.workdir) as work:
         steps = _Steps(build, builder, work, out)
+
+        def failed(
+            step: str, code: int, message: str, finished: Finished, digest: str | None = None
+        ) -> LocalResult:
+            return LocalResult(code, message, step, digest, seconds=steps.seconds, log_tail=finished.tail)
+
         finished = steps.prefetch()
         if finished.returncode != EXIT_OK or finished.timed_out:
-            code, message = _step_failed("prefetch", finished)
-            return LocalResult(code, f"prefetch failed: {message}", "prefetch", seconds=steps.seconds)
+            return failed("prefetch", *_step_failed("prefetch", finished), finished)
         finished, layout, digest_file = steps.run_builder()
         if finished.returncode != 0 or finished.timed_out:
             code, message = _build_failed(builder, finished, build.build_timeout)
-            return LocalResult(
-                code, f"build failed ({builder.name}): {message}", "build", seconds=steps.seconds
-            )
+            return failed("build", code, f"build failed ({builder.name}): {message}", finished)
         try:
             digest = digest_file.read_text(encoding="utf-8").strip()
         except OSError:
-            return LocalResult(
-                EXIT_FAILED,
-                f"build failed ({builder.name}): it wrote no digest file",
-                "build",
-                seconds=steps.seconds,
-            )
+            return failed("build", EXIT_FAILED, f"build failed ({builder.name}): no digest file", finished)
         finished = steps.push(layout, digest)
         if finished.returncode != EXIT_OK or finished.timed_out:
-            code, message = _step_failed("push", finished)
-            return LocalResult(code, f"push failed: {message}", "push", digest=digest, seconds=steps.seconds)
+            return failed("push", *_step_failed("push", finished), finished, digest)
         files = _outputs(work)
     write_files(build.output_dir, files)
     refs = tuple(json.loads(files[PushOutputs.IMAGE_REFS]))

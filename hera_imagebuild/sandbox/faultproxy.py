@@ -27,6 +27,9 @@ Faults:
     Forwards, sends the response headers and ``body_bytes`` of the body, then a TCP RST.
 ``truncate``
     Like ``reset`` but closes cleanly: fewer bytes than ``Content-Length`` promised.
+``sever``
+    Reads ``body_bytes`` of the request body, then a TCP RST, forwarding nothing: a connection cut
+    mid-upload (the registry never sees the request).
 ``throttle``
     Forwards request and response bodies at ``bytes_per_second``.
 """
@@ -53,7 +56,7 @@ from hera_imagebuild.sandbox.registry import Registry
 
 __all__ = ["Fault", "FaultKind", "FaultProxy", "RequestRecord", "closed_port_url", "proxy_in_front_of"]
 
-FaultKind = Literal["refuse", "hang", "delay", "status", "reset", "truncate", "throttle"]
+FaultKind = Literal["refuse", "hang", "delay", "status", "reset", "truncate", "sever", "throttle"]
 
 _HEAD_LIMIT = 64 * 1024
 _TLS_HANDSHAKE = b"\x16"  # first byte of a TLS record carrying a ClientHello
@@ -79,7 +82,8 @@ class Fault:
     delay: float = 0.0
     """``delay``: seconds to wait before forwarding."""
     body_bytes: int = 0
-    """``reset``/``truncate``: bytes of the response body sent before cutting it."""
+    """``reset``/``truncate``: bytes of the response body sent before cutting it; ``sever``: of the
+    request body read before cutting it."""
     bytes_per_second: int = 0
     """``throttle``: bandwidth for request and response bodies."""
 
@@ -423,7 +427,7 @@ class FaultProxy(Running):
                 record.fault = fault.kind if fault else None
                 with self._lock:
                     self._records.append(record)
-                if fault is not None and fault.kind in ("hang", "status"):
+                if fault is not None and fault.kind in ("hang", "status", "sever"):
                     await self._answer_without_upstream(fault, request, method, reader, writer, record)
                     break
                 if fault is not None and fault.kind == "delay":
@@ -492,6 +496,11 @@ class FaultProxy(Running):
 
         async def discard(_: bytes) -> None:
             pass
+
+        if fault.kind == "sever":
+            cutter = _Cutter(writer, discard, budget=fault.body_bytes, reset=True)
+            await _relay_body(reader, request, cutter.write, no_body=False)
+            await cutter.cut()  # the body was shorter than body_bytes: cut right after it
 
         # Read the whole request first: a client still sending its body would see a reset, not our answer.
         await _relay_body(reader, request, discard, no_body=False)
