@@ -107,16 +107,16 @@ _RUNTIME_SECURITY = m.SecurityContext(
 # push reads the layout the builder wrote, and kaniko writes layer blobs as root with mode 0600.
 # Through the artifact handoff Argo's init container unpacks the layout keeping those modes, then
 # applies the input artifact's ``mode`` recursively (workflow/executor/executor.go): 0755 makes it
-# readable to push's unprivileged user. A PVC keeps kaniko's files as they are, so in that shape
-# push runs as uid 0 with every capability dropped but DAC_OVERRIDE, which lets it read them (and
-# is in the Pod Security "baseline" set the kaniko pod already needs); it runs no user code.
+# readable to push's unprivileged user. A PVC keeps kaniko's files as they are, owned by uid 0, so
+# in that shape push runs as uid 0, their owner, with every capability dropped (no DAC_OVERRIDE:
+# it reads as the owner, never past a file's mode); it runs no user code.
 _LAYOUT_MODE = 0o755
 _PVC_PUSH_SECURITY = m.SecurityContext(
     run_as_user=0,
     run_as_non_root=False,
     privileged=False,
     allow_privilege_escalation=False,
-    capabilities=m.Capabilities(drop=["ALL"], add=["DAC_OVERRIDE"]),
+    capabilities=m.Capabilities(drop=["ALL"]),
 )
 # kaniko must run as root to unpack base images and run RUN lines, but needs no
 # privilege: it is never privileged and never gets more than the default capabilities.

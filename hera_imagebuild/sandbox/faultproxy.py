@@ -60,8 +60,16 @@ FaultKind = Literal["refuse", "hang", "delay", "status", "reset", "truncate", "s
 
 _HEAD_LIMIT = 64 * 1024
 _TLS_HANDSHAKE = b"\x16"  # first byte of a TLS record carrying a ClientHello
-_ERROR_CODES = {429: "TOOMANYREQUESTS", 502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "UNAVAILABLE"}
-"""The registry error code in the JSON body of an injected error status (default ``UNKNOWN``)."""
+_ERROR_CODES = {
+    401: "UNAUTHORIZED",
+    403: "DENIED",
+    429: "TOOMANYREQUESTS",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "UNAVAILABLE",
+}
+"""The registry error code in the JSON body of an injected error status (default ``UNKNOWN``), as
+distribution words it; a 404 names what is unknown (:func:`_error_code`)."""
 
 
 @dataclass(frozen=True)
@@ -212,12 +220,24 @@ def _throttled(write: Sink, bytes_per_second: int) -> Sink:
     return sink
 
 
-def _fault_response(fault: Fault, method: str) -> bytes:
+def _error_code(status: int, path: str) -> str:
+    if status == 404:
+        return (
+            "BLOB_UNKNOWN"
+            if "/blobs/" in path
+            else "MANIFEST_UNKNOWN"
+            if "/manifests/" in path
+            else "NAME_UNKNOWN"
+        )
+    return _ERROR_CODES.get(status, "UNKNOWN")
+
+
+def _fault_response(fault: Fault, method: str, path: str) -> bytes:
     """The proxy's own answer for a ``status`` fault: a registry-style JSON error, or an empty success."""
     reason = HTTPStatus(fault.status).phrase
     body = b""
     if fault.status >= 400:
-        code = _ERROR_CODES.get(fault.status, "UNKNOWN")
+        code = _error_code(fault.status, path)
         message = f"injected by the sandbox fault proxy: {reason}"
         body = json.dumps({"errors": [{"code": code, "message": message}]}).encode()
     lines = [f"HTTP/1.1 {fault.status} {reason}", f"Content-Length: {len(body)}", "Connection: close"]
@@ -504,7 +524,7 @@ class FaultProxy(Running):
 
         # Read the whole request first: a client still sending its body would see a reset, not our answer.
         await _relay_body(reader, request, discard, no_body=False)
-        writer.write(_fault_response(fault, method))
+        writer.write(_fault_response(fault, method, record.path))
         record.status = fault.status
         await writer.drain()
 

@@ -205,4 +205,4 @@ def test_push_can_read_the_layout_kaniko_wrote() -> None:
         False,
         False,
     )
-    assert security["capabilities"] == {"drop": ["ALL"], "add": ["DAC_OVERRIDE"]}
+    assert security["capabilities"] == {"drop": ["ALL"]}

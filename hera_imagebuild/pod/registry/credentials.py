@@ -75,7 +75,11 @@ class DockerConfig:
                 never a secret.
         """
         path = Path(authfile) if authfile else default_config_path()
-        if not path.is_file():
+        try:
+            found = path.is_file()
+        except OSError as exc:  # a directory on the way this user may not enter
+            raise ValueError(f"docker config {str(path)!r}: cannot read it ({exc.strerror})") from None
+        if not found:
             if authfile:
                 raise ValueError(f"--authfile: {str(path)!r} does not exist or is not a file")
             return cls()
