@@ -1,4 +1,4 @@
-"""Run P1-P5 one after the other (``make bench``); ``--runs N`` applies to each.
+"""Run P1-P5 and P8 one after the other (``make bench``); ``--runs N`` applies to each.
 
 Each benchmark prints its table and writes ``.artifacts/bench/<ID>.json``;
 ``make docs`` turns those into docs/performance.md. A benchmark that fails
@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 
-from benchmarks import p1_failover, p2_cold_prefetch, p3_warm_prefetch, p4_push, p5_render
+from benchmarks import p1_failover, p2_cold_prefetch, p3_warm_prefetch, p4_push, p5_render, p8_local_build
 from benchmarks.harness import Result, format_machine, machine_info, parse_args
 
 BENCHMARKS: dict[str, Callable[[Sequence[str]], Result]] = {
@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[str]], Result]] = {
     "P3": p3_warm_prefetch.main,
     "P4": p4_push.main,
     "P5": p5_render.main,
+    "P8": p8_local_build.main,
 }
 
 

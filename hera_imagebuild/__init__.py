@@ -11,7 +11,7 @@ from typing import Any
 
 from hera_imagebuild._version import __version__
 
-# Public name -> module that defines it (client side, imports Hera).
+# Public name -> module that defines it (client side; most import Hera).
 _CLIENT_EXPORTS: dict[str, str] = {
     **dict.fromkeys(
         (
@@ -32,6 +32,8 @@ _CLIENT_EXPORTS: dict[str, str] = {
         "hera_imagebuild.client.spec",
     ),
     "ImageBuild": "hera_imagebuild.client.inline",
+    # build --local's Python twin (no Hera): for notebooks and tests.
+    **dict.fromkeys(("LocalBuild", "LocalResult", "build_locally"), "hera_imagebuild.local.build"),
     "BuildHandle": "hera_imagebuild.client.dag",
     **dict.fromkeys(
         (

@@ -2,7 +2,7 @@
 
 CI installs buildah and busybox-static (``scripts/install-system-packages.sh``) and runs as root, so
 these tests run there; the kaniko suite needs an executor binary that CI cannot build, named by
-``$HERA_IMAGEBUILD_KANIKO_EXECUTOR`` (docs/builders.md says how to make one).
+``$HERA_IMAGEBUILD_KANIKO_EXECUTOR`` (docs/builders.md: where an executor binary comes from).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _buildah_missing() -> str | None:
 def _kaniko_missing() -> str | None:
     executor = os.environ.get(KANIKO_EXECUTOR_ENV)
     if not executor:
-        return f"no kaniko executor: set {KANIKO_EXECUTOR_ENV}=PATH (docs/builders.md: how to build one)"
+        return f"no kaniko executor: set {KANIKO_EXECUTOR_ENV}=PATH of an executor binary (docs/builders.md)"
     if not os.access(executor, os.X_OK) or not Path(executor).is_file():
         return f"{KANIKO_EXECUTOR_ENV}={executor!r} is not an executable file"
     if os.geteuid() != 0 or shutil.which("unshare") is None:

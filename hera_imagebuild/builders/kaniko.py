@@ -78,8 +78,9 @@ class Kaniko:
     failures: FailureTable = FAILURES
     registry_config_file: str = "registry-map"
     install_hint: str = (
-        "build a kaniko executor (github.com/osscontainertools/kaniko, ./cmd/executor) and pass "
-        "--kaniko-executor PATH or set HERA_IMAGEBUILD_KANIKO_EXECUTOR; it runs as root"
+        "give the path of a kaniko executor binary (the /kaniko/executor of the "
+        "ghcr.io/osscontainertools/kaniko image) with --kaniko-executor PATH or "
+        "HERA_IMAGEBUILD_KANIKO_EXECUTOR; it runs as root"
     )
 
     def check_mirror(self, registry: str, source: str, *, field: str) -> None:

@@ -1,7 +1,7 @@
 """A real kaniko executor between the real prefetch and push, held the way the build pod holds it.
 
-Skipped without ``$HERA_IMAGEBUILD_KANIKO_EXECUTOR`` (CI cannot build one; docs/builders.md says how
-and records the last run). Two kinds of test:
+Skipped without ``$HERA_IMAGEBUILD_KANIKO_EXECUTOR``, the path of a kaniko executor binary (CI has
+none; docs/builders.md records the last run and where an executor comes from). Two kinds of test:
 
 * the template replay: the rendered ClusterWorkflowTemplate's own argv, env and mounts for the three
   steps, parameters substituted as Argo would, kaniko chrooted with its volumes bind-mounted at the
