@@ -10,10 +10,11 @@ steps': 0, 1, 2 for bad input, 75 when a retry may help.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from hera_imagebuild.builders import BUILDERS, LOCAL_BUILDER
+from hera_imagebuild.builders import BUILDERS, KANIKO, LOCAL_BUILDER
 from hera_imagebuild.cli.build import parse_mirror_flags, parse_pairs
 from hera_imagebuild.common.failures import EXIT_USAGE
 from hera_imagebuild.local.build import KANIKO_EXECUTOR_ENV, BuilderUnavailable, LocalBuild, build_locally
@@ -47,8 +48,7 @@ def add_local_arguments(parser: argparse.ArgumentParser) -> None:
     local.add_argument(
         "--builder",
         choices=tuple(BUILDERS),
-        default=LOCAL_BUILDER,
-        help=f"with --local: the builder (default {LOCAL_BUILDER}; kaniko needs --kaniko-executor)",
+        help=f"with --local: the builder (default {LOCAL_BUILDER}, or kaniko when an executor is named)",
     )
     local.add_argument(
         "--kaniko-executor",
@@ -84,6 +84,11 @@ def add_local_arguments(parser: argparse.ArgumentParser) -> None:
     local.add_argument("--workdir", type=Path, metavar="DIR", help="with --local: keep scratch files here")
 
 
+def kaniko_executor_named(args: argparse.Namespace) -> bool:
+    """Whether ``--kaniko-executor`` or ``$HERA_IMAGEBUILD_KANIKO_EXECUTOR`` names an executor."""
+    return bool(args.kaniko_executor or os.environ.get(KANIKO_EXECUTOR_ENV))
+
+
 def local_build_from_args(args: argparse.Namespace) -> LocalBuild:
     """The :class:`LocalBuild` the flags describe.
 
@@ -117,7 +122,7 @@ def local_build_from_args(args: argparse.Namespace) -> LocalBuild:
             host: Path(path) for host, path in parse_pairs("--registry-ca", args.registry_ca).items()
         },
         authfile=args.authfile,
-        builder="kaniko" if args.kaniko_executor else args.builder,
+        builder=args.builder or (KANIKO.name if kaniko_executor_named(args) else LOCAL_BUILDER),
         kaniko_executor=args.kaniko_executor,
         build_timeout=args.build_timeout,
         workdir=args.workdir,

@@ -92,3 +92,17 @@ def test_kaniko_runs_chrooted_with_its_volumes_at_the_pod_paths(tmp_path: Path) 
     assert f"--bind={tmp_path / 'out'}:{KANIKO.paths.output}" in argv
     assert "--pass-env=DOCKER_CONFIG" in argv
     assert argv[-len(command.argv) - 1 :] == ["--", *command.argv]  # kaniko's argv, untouched, last
+
+
+def test_an_executor_in_the_environment_makes_kaniko_the_default(
+    context: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KANIKO_EXECUTOR_ENV, str(context / "no-such-executor"))
+    code, error = _run(capsys, f"--context={context}", DESTINATION)
+    assert code == EXIT_USAGE
+    assert "--builder=kaniko: " in error
+    assert "no-such-executor" in error
+    # An explicit --builder wins over the environment.
+    monkeypatch.setenv("PATH", str(context / "empty"))
+    code, error = _run(capsys, f"--context={context}", DESTINATION, "--builder=buildah")
+    assert "buildah is not installed" in error
