@@ -9,6 +9,8 @@ and thread must have been stopped.
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -211,6 +213,15 @@ def docker_config(tmp_path: Path) -> Callable[[Mapping[str, Credentials]], Path]
         return write_docker_config(directory, auths)
 
     return make
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A scratch directory other users can enter (pytest's tmp_path is root-only), for steps run as them."""
+    directory = Path(tempfile.mkdtemp(prefix="hera-imagebuild-shared-"))
+    directory.chmod(0o755)
+    yield directory
+    shutil.rmtree(directory)
 
 
 @pytest.fixture

@@ -18,16 +18,14 @@ import contextlib
 import json
 import secrets
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from hera_imagebuild.common.contract import PrefetchOutputs
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from hera_imagebuild.local.build import BuilderUnavailable, LocalBuild, build_locally
+from hera_imagebuild.local.build import BuilderUnavailable, LocalBuild, build_locally, scratch_directory
 from hera_imagebuild.sandbox.credentials import Credentials, write_docker_config
 from hera_imagebuild.sandbox.faultproxy import Fault, FaultProxy, proxy_in_front_of
 from hera_imagebuild.sandbox.process import SandboxError
@@ -88,16 +86,6 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ValueError(f"--probe-timeout: {args.probe_timeout!r} must be > 0 and <= 60 seconds")
     if args.workdir is not None and args.workdir.exists() and any(args.workdir.iterdir()):
         raise ValueError(f"--workdir: {str(args.workdir)!r} exists and is not empty; give a new directory")
-
-
-@contextlib.contextmanager
-def _workdir(requested: Path | None) -> Iterator[Path]:
-    if requested is not None:
-        requested.mkdir(parents=True, exist_ok=True)
-        yield requested
-        return
-    with tempfile.TemporaryDirectory(prefix="hera-imagebuild-demo-") as name:
-        yield Path(name)
 
 
 def _step(out: TextIO, number: int, title: str) -> None:
@@ -211,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"hera-imagebuild demo: {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        with _workdir(args.workdir) as work:
+        with scratch_directory(args.workdir, prefix="hera-imagebuild-demo-") as work:
             code = _demo(args, work, out)
     except BuilderUnavailable as error:
         print(f"hera-imagebuild demo: the demo builds for real: {error}", file=sys.stderr)

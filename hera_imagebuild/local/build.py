@@ -189,12 +189,13 @@ def check_builder(build: LocalBuild) -> Builder:
 
 
 @contextlib.contextmanager
-def _scratch(requested: Path | None) -> Iterator[Path]:
+def scratch_directory(requested: Path | None, *, prefix: str = "hera-imagebuild-local-") -> Iterator[Path]:
+    """``requested`` (kept afterwards), or a temporary directory removed at the end."""
     if requested is not None:
         requested.mkdir(parents=True, exist_ok=True)
         yield requested
         return
-    with tempfile.TemporaryDirectory(prefix="hera-imagebuild-local-") as name:
+    with tempfile.TemporaryDirectory(prefix=prefix) as name:
         yield Path(name)
 
 
@@ -416,7 +417,7 @@ def build_locally(build: LocalBuild, *, out: TextIO | None = None) -> LocalResul
     """
     out = out or sys.stderr
     builder = check_builder(build)
-    with _scratch(build.workdir) as work:
+    with scratch_directory(build.workdir) as work:
         steps = _Steps(build, builder, work, out)
 
         def failed(

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hera_imagebuild.common.failures import FailureKind
+from hera_imagebuild.builders import Builder
+from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_TRANSIENT, FailureKind
 from hera_imagebuild.local.build import LocalBuild, LocalResult, build_locally
 from hera_imagebuild.sandbox.registry import Registry
 
@@ -125,3 +126,16 @@ def record_output(builder: str, case: str, tail: str, kind: FailureKind | None) 
     index = json.loads(index_path.read_text()) if index_path.exists() else {}
     index.setdefault(builder, {})[case] = kind.value if kind else None
     index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+
+
+def assert_build_failed_as(built: Built, builder: Builder, case: str, kind: FailureKind) -> str:
+    """The build step failed, its real last lines classify as ``kind`` (kept as test data), and the
+    exit code says whether a retry may help. Returns the lines."""
+    assert built.result.failed_step == "build", built.output
+    tail = built.result.log_tail
+    found = builder.failures.classify(tail)
+    record_output(builder.name, case, tail, found)
+    assert found is kind, tail
+    assert built.result.exit_code == (EXIT_TRANSIENT if kind is FailureKind.TRANSIENT else EXIT_FAILED)
+    assert not (built.work.parent / "outputs").exists()  # nothing half-written
+    return tail

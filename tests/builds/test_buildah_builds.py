@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from build_helpers import image_content, local_build, record_output, write_context
+from build_helpers import assert_build_failed_as, image_content, local_build, write_context
 from real_builds import needs_buildah
 
 from hera_imagebuild.builders import BUILDAH
@@ -163,12 +163,7 @@ def test_a_base_registry_answering_503_fails_the_build_as_transient(
     flaky = fault_proxy(shell_hub, Fault("status", path="/blobs/", status=503), name="blobs-503")
     context = write_context(tmp_path / "context", "FROM busybox:1.36\nRUN echo hi\n")
     built = local_build(tmp_path, context, hub=shell_hub, destinations=[destination], mirrors=[flaky.host])
-    assert built.result.failed_step == "build", built.output
-    kind = BUILDAH.failures.classify(built.result.log_tail)
-    record_output("buildah", "blob-503", built.result.log_tail, kind)
-    assert kind is FailureKind.TRANSIENT, built.result.log_tail
-    assert built.result.exit_code == EXIT_TRANSIENT
-    assert not (tmp_path / "outputs").exists()  # nothing half-written
+    assert_build_failed_as(built, BUILDAH, "blob-503", FailureKind.TRANSIENT)
 
 
 def test_a_destination_resetting_mid_blob_is_retried_by_push_and_the_build_is_not_repeated(
@@ -218,9 +213,7 @@ def test_failures_a_retry_cannot_cure_exit_1_with_the_builders_line(
     if failed_step == "prefetch":
         assert built.result.message.startswith("prefetch failed: Dockerfile line 2: ")
         return
-    kind = BUILDAH.failures.classify(built.result.log_tail)
-    record_output("buildah", case, built.result.log_tail, kind)
-    assert kind is FailureKind.DETERMINISTIC, built.result.log_tail
+    assert_build_failed_as(built, BUILDAH, case, FailureKind.DETERMINISTIC)
     assert built.result.message.startswith("build failed (buildah): ")
     assert not (tmp_path / "outputs").exists()
 

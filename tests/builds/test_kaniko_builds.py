@@ -20,14 +20,13 @@ import os
 import re
 import shutil
 import tarfile
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from build_helpers import image_content, local_build, record_output, write_context
+from build_helpers import Built, assert_build_failed_as, image_content, local_build, write_context
 from client.expr_eval import evaluate, last_retry
 from real_builds import needs_kaniko
 
@@ -108,18 +107,9 @@ def _as_user(uid: int, *argv: str) -> list[str]:
     return ["setpriv", *user, "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", *argv]
 
 
-@pytest.fixture
-def world_readable_dir() -> Iterator[Path]:
-    """A scratch directory other users can traverse (pytest's tmp_path is root-only)."""
-    directory = Path(tempfile.mkdtemp(prefix="hera-imagebuild-kaniko-"))
-    directory.chmod(0o755)
-    yield directory
-    shutil.rmtree(directory)
-
-
 def test_the_shipped_template_argv_builds_with_real_kaniko_and_push_reads_it_as_the_pod_user(
     tmp_path: Path,
-    world_readable_dir: Path,
+    shared_dir: Path,
     shell_hub: Registry,
     shell_images: dict[str, OCIImage],
     plain_registry: Registry,
@@ -212,14 +202,14 @@ def test_the_shipped_template_argv_builds_with_real_kaniko_and_push_reads_it_as_
         command = _as_user(uid, *STEP_COMMAND, *push_argv)
         return run_bounded(command, timeout=120, env={**os.environ, **push_env})
 
-    unreadable = world_readable_dir / "without-mode"
+    unreadable = shared_dir / "without-mode"
     _argo_tar_round_trip(layout, unreadable / "image", owner=ARGO_EXECUTOR_UID, mode=None)
     refused = run_push(unreadable, RUNTIME_UID)
     assert refused.returncode == 1, refused.tail  # deterministic: the same files fail every attempt
     assert "cannot read it (Permission denied)" in refused.tail
     assert f"this step runs as uid {RUNTIME_UID}" in refused.tail
 
-    pod = world_readable_dir / "with-mode"
+    pod = shared_dir / "with-mode"
     _argo_tar_round_trip(layout, pod / "image", owner=ARGO_EXECUTOR_UID, mode=image_artifact["mode"])
     pushed = run_push(pod, RUNTIME_UID)
     assert pushed.returncode == EXIT_OK, pushed.tail
@@ -233,28 +223,48 @@ def test_the_shipped_template_argv_builds_with_real_kaniko_and_push_reads_it_as_
     )
     security = _pod_template(pvc_document, "build-push")["container"]["securityContext"]
     assert (security["runAsUser"], security["capabilities"]) == (0, {"drop": ["ALL"]})
-    pvc_pod = world_readable_dir / "pvc"
+    pvc_pod = shared_dir / "pvc"
     shutil.copytree(layout, pvc_pod / "image")
-    as_runtime_user = run_push(
-        world_readable_dir / "pvc-as-runtime-user", RUNTIME_UID, image=pvc_pod / "image"
-    )
+    as_runtime_user = run_push(shared_dir / "pvc-as-runtime-user", RUNTIME_UID, image=pvc_pod / "image")
     assert as_runtime_user.returncode == 1, as_runtime_user.tail
     pvc_push = run_push(pvc_pod, security["runAsUser"])
     assert pvc_push.returncode == EXIT_OK, pvc_push.tail
 
 
+def _kaniko_build(
+    tmp_path: Path, dockerfile: str, *, hub: Registry, registry: Registry, **options: Any
+) -> Built:
+    """``build --local --builder=kaniko`` of ``dockerfile``, to a repository named after the test."""
+    context = write_context(tmp_path / "context", dockerfile)
+    name = tmp_path.name.lower().replace("_", "-").strip("-")
+    destination = f"{registry.host}/kaniko/{name}:1"
+    return local_build(
+        tmp_path,
+        context,
+        hub=hub,
+        destinations=[destination],
+        builder="kaniko",
+        kaniko_executor=_executor(),
+        **options,
+    )
+
+
+def _failed_as(built: Built, case: str, kind: FailureKind) -> None:
+    tail = assert_build_failed_as(built, KANIKO, case, kind)
+    # The rendered retry rule reads the same lines the same way (Argo's status for a failed main: Failed).
+    retried = evaluate(KANIKO.failures.retry_expression(), last_retry(message=tail))
+    assert retried is (kind is FailureKind.TRANSIENT)
+
+
+RUN_ECHO = "FROM busybox:1.36\nRUN echo hi\n"
 FAULT_CASES = [
-    # (case, fault on the mirror after prefetch's manifest probes, expected kind)
+    # (case, fault on the mirror: blobs and manifests by digest are fetched by kaniko alone, not prefetch)
     ("blob-503-json", Fault("status", path="/blobs/", status=503), FailureKind.TRANSIENT),
     ("blob-500-json", Fault("status", path="/blobs/", status=500), FailureKind.TRANSIENT),
     ("blob-429", Fault("status", path="/blobs/", status=429), FailureKind.TRANSIENT),
     ("blob-reset", Fault("reset", path="/blobs/", body_bytes=100), FailureKind.TRANSIENT),
     ("blob-401", Fault("status", path="/blobs/", status=401), FailureKind.DETERMINISTIC),
-    (
-        "manifest-by-digest-404",
-        Fault("status", path="/manifests/sha256:", status=404),
-        FailureKind.DETERMINISTIC,
-    ),
+    ("manifest-404", Fault("status", path="/manifests/sha256:", status=404), FailureKind.DETERMINISTIC),
 ]
 
 
@@ -270,25 +280,8 @@ def test_kaniko_registry_failures_are_classified_from_its_real_lines(
     kind: FailureKind,
 ) -> None:
     mirror = fault_proxy(shell_hub, fault, name=f"mirror-{case}")
-    context = write_context(tmp_path / "context", "FROM busybox:1.36\nRUN echo hi\n")
-    built = local_build(
-        tmp_path,
-        context,
-        hub=shell_hub,
-        mirrors=[mirror.host],
-        destinations=[f"{plain_registry.host}/kaniko/{case}:1"],
-        builder="kaniko",
-        kaniko_executor=_executor(),
-    )
-    assert built.result.failed_step == "build", built.output
-    tail = built.result.log_tail
-    record_output("kaniko", case, tail, KANIKO.failures.classify(tail))
-    assert KANIKO.failures.classify(tail) is kind, tail
-    # The rendered retry rule reads the same lines the same way (Argo's status for a failed main: Failed).
-    assert evaluate(KANIKO.failures.retry_expression(), last_retry(message=tail)) is (
-        kind is FailureKind.TRANSIENT
-    )
-    assert built.result.exit_code == (EXIT_TRANSIENT if kind is FailureKind.TRANSIENT else 1)
+    built = _kaniko_build(tmp_path, RUN_ECHO, hub=shell_hub, registry=plain_registry, mirrors=[mirror.host])
+    _failed_as(built, case, kind)
 
 
 def test_a_pull_through_cache_whose_upstream_fails_is_a_transient_failure(
@@ -298,24 +291,13 @@ def test_a_pull_through_cache_whose_upstream_fails_is_a_transient_failure(
     plain_registry: Registry,
     fault_proxy: Callable[..., FaultProxy],
 ) -> None:
-    """The cache answers manifests from upstream; its blob fetch upstream fails: kaniko sees UNKNOWN."""
+    """The cache answers manifests from upstream; its blob fetch upstream is cut: kaniko sees EOF."""
     upstream = fault_proxy(shell_hub, Fault("reset", path="/blobs/"), name="upstream-blobs-reset")
     with start_registry(tmp_path / "pull-through", name="pull-through", proxy_remote=upstream.url) as cache:
-        context = write_context(tmp_path / "context", "FROM busybox:1.36\nRUN echo hi\n")
-        built = local_build(
-            tmp_path,
-            context,
-            hub=shell_hub,
-            mirrors=[cache.host],
-            destinations=[f"{plain_registry.host}/kaniko/pull-through:1"],
-            builder="kaniko",
-            kaniko_executor=_executor(),
+        built = _kaniko_build(
+            tmp_path, RUN_ECHO, hub=shell_hub, registry=plain_registry, mirrors=[cache.host]
         )
-    assert built.result.failed_step == "build", built.output
-    tail = built.result.log_tail
-    record_output("kaniko", "pull-through-upstream-reset", tail, KANIKO.failures.classify(tail))
-    assert KANIKO.failures.classify(tail) is FailureKind.TRANSIENT, tail
-    assert built.result.exit_code == EXIT_TRANSIENT
+    _failed_as(built, "pull-through-upstream-reset", FailureKind.TRANSIENT)
 
 
 @pytest.mark.parametrize(
@@ -333,20 +315,8 @@ def test_kaniko_build_failures_are_not_retried(
     case: str,
     dockerfile: str,
 ) -> None:
-    context = write_context(tmp_path / "context", dockerfile)
-    built = local_build(
-        tmp_path,
-        context,
-        hub=shell_hub,
-        destinations=[f"{plain_registry.host}/kaniko/{case}:1"],
-        builder="kaniko",
-        kaniko_executor=_executor(),
-    )
-    assert (built.result.failed_step, built.result.exit_code) == ("build", 1), built.output
-    tail = built.result.log_tail
-    record_output("kaniko", case, tail, KANIKO.failures.classify(tail))
-    assert KANIKO.failures.classify(tail) is FailureKind.DETERMINISTIC, tail
-    assert not evaluate(KANIKO.failures.retry_expression(), last_retry(message=tail))
+    built = _kaniko_build(tmp_path, dockerfile, hub=shell_hub, registry=plain_registry)
+    _failed_as(built, case, FailureKind.DETERMINISTIC)
 
 
 def test_a_hung_registry_ends_at_the_build_deadline_and_may_be_retried(
@@ -358,16 +328,8 @@ def test_a_hung_registry_ends_at_the_build_deadline_and_may_be_retried(
 ) -> None:
     """kaniko sets no request timeout: only the deadline ends it (in a pod, activeDeadlineSeconds)."""
     hung = fault_proxy(shell_hub, Fault("hang", path="/blobs/"), name="hung-blobs")
-    context = write_context(tmp_path / "context", "FROM busybox:1.36\nRUN echo hi\n")
-    built = local_build(
-        tmp_path,
-        context,
-        hub=shell_hub,
-        mirrors=[hung.host],
-        destinations=[f"{plain_registry.host}/kaniko/hung:1"],
-        builder="kaniko",
-        kaniko_executor=_executor(),
-        build_timeout=8,
+    built = _kaniko_build(
+        tmp_path, RUN_ECHO, hub=shell_hub, registry=plain_registry, mirrors=[hung.host], build_timeout=8
     )
     assert (built.result.failed_step, built.result.exit_code) == ("build", EXIT_TRANSIENT), built.output
     assert "did not finish within 8s" in built.result.message
@@ -380,9 +342,7 @@ def test_kaniko_keeps_every_context_file_under_workdir_workspace(
 ) -> None:
     """The old /workspace mounts hid out/, image/, context/ of such a build (kaniko ignores mount points)."""
     files = {name: f"{name}\n" for name in ("out/a.txt", "image/b.txt", "context/c.txt", "pinned/d.txt")}
-    dockerfile = (
-        "FROM busybox:1.36\nWORKDIR /workspace\nCOPY . .\nRUN cat out/a.txt image/b.txt context/c.txt\n"
-    )
+    dockerfile = "FROM busybox:1.36\nWORKDIR /workspace\nCOPY . .\nRUN cat out/a.txt image/b.txt\n"
     context = write_context(tmp_path / "context", dockerfile, files)
     built = local_build(
         tmp_path,
