@@ -82,10 +82,6 @@ class BuildPaths:
         """The file the builder writes its image manifest's digest to."""
         return f"{self.output}/digest"
 
-    def mount_points(self) -> tuple[str, ...]:
-        """The directories a pod (or a local sandbox) mounts for the builder."""
-        return (self.context, self.dockerfile.rpartition("/")[0], self.layout, self.output)
-
 
 @dataclass(frozen=True, kw_only=True)
 class BuildJob:

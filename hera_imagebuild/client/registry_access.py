@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from hera.workflows import models as m
 
 from hera_imagebuild.client import validation as v
+from hera_imagebuild.common.contract import REGISTRY_CA_DIR
 from hera_imagebuild.common.reference import DOCKER_HUB
 
-REGISTRY_CA_DIR = "/kaniko/registry-ca"
-"""Where the CA files are mounted in all three pods (below /kaniko: never part of kaniko's snapshots)."""
 REGISTRY_CA_VOLUME = "registry-ca"
 
 # A Secret or ConfigMap key, ending in .crt: prefetch and push read only *.crt files from --cert-dir.

@@ -32,6 +32,9 @@ OUTPUT_DIR = f"{WORKSPACE}/out"
 """Where each step writes the files Argo reads its output parameters from."""
 DOCKER_CONFIG_DIR = KANIKO.paths.docker_config
 """The docker config directory (``config.json``) in every step; kaniko's default."""
+REGISTRY_CA_DIR = "/kaniko/registry-ca"
+"""Where all three pods mount the CA files of privately signed registries (below /kaniko: never in
+kaniko's snapshots)."""
 
 
 class PrefetchOutputs:

@@ -39,7 +39,13 @@ from hera_imagebuild.builders import (
     BuildPaths,
     builder_named,
 )
-from hera_imagebuild.common.contract import PrefetchArgs, PrefetchOutputs, PushArgs, PushOutputs
+from hera_imagebuild.common.contract import (
+    REGISTRY_CA_DIR,
+    PrefetchArgs,
+    PrefetchOutputs,
+    PushArgs,
+    PushOutputs,
+)
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_TRANSIENT, EXIT_USAGE, FailureKind
 from hera_imagebuild.common.reference import parse_reference
 from hera_imagebuild.local.kaniko_sandbox import Bind, sandboxed_argv
@@ -313,7 +319,7 @@ class _Steps:
         assert executor is not None  # check_builder made sure
         pod = KANIKO.paths
         certificates = tuple(
-            (registry, f"/kaniko/registry-ca/{number}.crt")
+            (registry, f"{REGISTRY_CA_DIR}/{number}.crt")
             for number, registry in enumerate(self.build.registry_ca)
         )
         binds = [

@@ -11,9 +11,10 @@ from hera_imagebuild.cli.main import main
 from hera_imagebuild.client.inline import ImageBuild
 from hera_imagebuild.client.options import BuildSettings
 from hera_imagebuild.client.published import TEMPLATE_NAME, cluster_workflow_template, workflow_template
-from hera_imagebuild.client.registry_access import REGISTRY_CA_DIR, RegistryCA
+from hera_imagebuild.client.registry_access import RegistryCA
 from hera_imagebuild.client.render import render_template
 from hera_imagebuild.common import contract
+from hera_imagebuild.common.contract import REGISTRY_CA_DIR
 from hera_imagebuild.lint import ArgoSchema
 
 from .conftest import (
