@@ -32,6 +32,10 @@ Faults:
     mid-upload (the registry never sees the request).
 ``throttle``
     Forwards request and response bodies at ``bytes_per_second``.
+``relocate``
+    Forwards, and points the response's ``Location`` at ``location`` (a base URL such as
+    ``http://127.0.0.1:5001``; the path and query are kept): a registry that sends an upload, or a
+    redirect, to another host or scheme.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ from hera_imagebuild.sandbox.registry import Registry
 
 __all__ = ["Fault", "FaultKind", "FaultProxy", "RequestRecord", "closed_port_url", "proxy_in_front_of"]
 
-FaultKind = Literal["refuse", "hang", "delay", "status", "reset", "truncate", "sever", "throttle"]
+FaultKind = Literal["refuse", "hang", "delay", "status", "reset", "truncate", "sever", "throttle", "relocate"]
 
 _HEAD_LIMIT = 64 * 1024
 _TLS_HANDSHAKE = b"\x16"  # first byte of a TLS record carrying a ClientHello
@@ -94,6 +98,8 @@ class Fault:
     request body read before cutting it."""
     bytes_per_second: int = 0
     """``throttle``: bandwidth for request and response bodies."""
+    location: str = ""
+    """``relocate``: the scheme and host (``http://127.0.0.1:5001``) the ``Location`` is moved to."""
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(FaultKind):
@@ -106,6 +112,10 @@ class Fault:
         if self.kind == "status" and not (200 <= self.status <= 599 and self.status not in (204, 304)):
             raise ValueError(
                 f"status: {self.status!r} must be an HTTP status from 200 to 599 (not 204 or 304)"
+            )
+        if self.kind == "relocate" and not urlsplit(self.location).netloc:
+            raise ValueError(
+                f"location: {self.location!r} must be a base URL such as 'http://127.0.0.1:5001'"
             )
         if self.kind == "throttle" and self.bytes_per_second <= 0:
             raise ValueError(f"bytes_per_second: {self.bytes_per_second!r} must be > 0 for throttle")
@@ -126,6 +136,8 @@ class RequestRecord:
     fault: FaultKind | None
     status: int | None = None
     """The status sent to the client (``None``: no response, e.g. hang or upstream down)."""
+    authorized: bool = False
+    """Whether the request carried an ``Authorization`` header (its value is never kept)."""
     started: float = field(default_factory=time.monotonic)
 
 
@@ -247,6 +259,18 @@ def _fault_response(fault: Fault, method: str, path: str) -> bytes:
         lines.append(f"Retry-After: {fault.retry_after:g}")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode()
     return head if method == "HEAD" else head + body
+
+
+def _relocated(response: _Message, base: str) -> bytes:
+    """The response head with its ``Location`` moved to ``base`` (path and query kept)."""
+    location = response.header("location")
+    if location is None:
+        return response.raw
+    parts = urlsplit(location)
+    moved = base.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = response.raw.decode("latin-1").split("\r\n")
+    lines = [f"Location: {moved}" if line.lower().startswith("location:") else line for line in lines]
+    return "\r\n".join(lines).encode("latin-1")
 
 
 def closed_port_url() -> str:
@@ -442,7 +466,12 @@ class FaultProxy(Running):
                 if request is None:
                     break
                 method, target, *_ = [*request.first_line.split(" "), "", ""]
-                record = RequestRecord(method=method, path=urlsplit(target).path, fault=None)
+                record = RequestRecord(
+                    method=method,
+                    path=urlsplit(target).path,
+                    fault=None,
+                    authorized=request.header("authorization") is not None,
+                )
                 fault = self._take_fault(method, record.path)
                 record.fault = fault.kind if fault else None
                 with self._lock:
@@ -560,7 +589,8 @@ class FaultProxy(Running):
             raise ConnectionResetError("upstream closed the connection without answering")
         status = int(response.first_line.split(" ")[1])
         record.status = status
-        await to_client(response.raw)
+        relocated = fault is not None and fault.kind == "relocate"
+        await to_client(_relocated(response, fault.location) if relocated and fault else response.raw)
         no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200
         if fault is not None and fault.kind in ("reset", "truncate"):
             cutter = _Cutter(writer, to_client, budget=fault.body_bytes, reset=fault.kind == "reset")

@@ -162,11 +162,17 @@ class RegistryClient:
         content: bytes | AsyncIterator[bytes] | None = None,
         follow_redirects: bool = False,
     ) -> AsyncIterator[httpx.Response]:
-        """Send a request, answering one 401 challenge; yields the response with its body unread."""
+        """Send a request, answering one 401 challenge; yields the response with its body unread.
+
+        Credentials go only to the registry's own origin (scheme, host and port), as Docker scopes
+        them: a ``Location`` that points elsewhere gets the request without them, and one that
+        would leave HTTPS for plain HTTP is refused.
+        """
+        own = self._origin(host, operation, httpx.URL(url))
 
         async def send() -> tuple[httpx.Response, str | None]:
             request_headers = dict(headers or {})
-            authorization = self._auth.header(host, scopes)
+            authorization = self._auth.header(host, scopes) if own else None
             if authorization:
                 request_headers["Authorization"] = authorization
             request = self._http.build_request(method, url, headers=request_headers, content=content)
@@ -175,7 +181,7 @@ class RegistryClient:
 
         response, authorization = await send()
         try:
-            if response.status_code == 401:
+            if response.status_code == 401 and own:
                 await response.aread()
                 if await self._auth.answer(
                     host,
@@ -199,6 +205,23 @@ class RegistryClient:
             yield response
         finally:
             await response.aclose()
+
+    def _origin(self, host: str, operation: str, target: httpx.URL) -> bool:
+        """Whether ``target`` is the registry's own origin; refuse a downgrade from HTTPS to HTTP.
+
+        Raises:
+            RegistryError: If the registry is reached over HTTPS and ``target`` is plain HTTP.
+        """
+        registry = httpx.URL(f"{self.access.scheme(host)}://{host}/")
+        if registry.scheme == "https" and target.scheme != "https":
+            raise RegistryError(
+                f"the registry sent the request on to {target.copy_with(query=None)} over plain HTTP; "
+                "refusing to leave HTTPS",
+                kind=FailureKind.DETERMINISTIC,
+                operation=operation,
+                host=host,
+            )
+        return _origin_of(target) == _origin_of(registry)
 
     async def _send_plain(self, request: httpx.Request) -> httpx.Response:
         return await self._http.send(request)
@@ -501,6 +524,13 @@ class _Operation:
 
     async def run(self, attempt: Callable[[], Awaitable[T]], *, timeout: float | None = None) -> T:
         return await self.client._run(self.name, self.host, attempt, timeout=timeout)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_of(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(url.scheme)
 
 
 def _location(response: httpx.Response, default: httpx.URL | None = None) -> httpx.URL:
