@@ -15,16 +15,25 @@ Layout: ``oci-layout`` (``{"imageLayoutVersion": "1.0.0"}``), ``index.json``
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import json
 import os
+import stat
 from collections.abc import AsyncGenerator
 from pathlib import Path
+from typing import BinaryIO
 
 from hera_imagebuild.common.failures import FailureKind
 from hera_imagebuild.common.reference import ImageReference
 from hera_imagebuild.pod.registry.errors import RegistryError
-from hera_imagebuild.pod.registry.manifest import Descriptor, Manifest, ManifestError, sha256_digest
+from hera_imagebuild.pod.registry.manifest import (
+    MAX_MANIFEST_BYTES,
+    Descriptor,
+    Manifest,
+    ManifestError,
+    sha256_digest,
+)
 
 _CHUNK = 1024 * 1024
 
@@ -54,10 +63,10 @@ class OciLayout:
         root = Path(path)
         if not root.is_dir():
             raise OciLayoutError(f"--image: {str(root)!r} is not a directory (expected an OCI image layout)")
-        marker = _read_json(root / "oci-layout")
+        marker = _read_json(root, root / "oci-layout")
         if not isinstance(marker, dict) or "imageLayoutVersion" not in marker:
             raise OciLayoutError(f"{root / 'oci-layout'}: expected an object with 'imageLayoutVersion'")
-        index = _read_json(root / "index.json")
+        index = _read_json(root, root / "index.json")
         entries = index.get("manifests") if isinstance(index, dict) else None
         if not isinstance(entries, list):
             raise OciLayoutError(f"{root / 'index.json'}: expected an object with a 'manifests' list")
@@ -104,12 +113,9 @@ class OciLayout:
             OciLayoutError: If the blob is missing, altered or not a manifest.
         """
         path = self.blob_path(descriptor.digest)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise OciLayoutError(f"{self.path}: manifest blob {descriptor.digest} is missing") from None
-        except OSError as error:
-            raise OciLayoutError(_unreadable(path, error)) from None
+        missing = f"{self.path}: manifest blob {descriptor.digest} is missing"
+        with _open_file(self.path, path, missing=missing, limit=MAX_MANIFEST_BYTES) as handle:
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
         actual = sha256_digest(data)
         if actual != descriptor.digest or len(data) != descriptor.size:
             raise OciLayoutError(
@@ -136,22 +142,22 @@ class OciLayout:
             found.extend(self.check(child))
         for blob in manifest.blobs:
             path = self.blob_path(blob.digest)
-            if not path.is_file():
-                raise OciLayoutError(
-                    f"{self.path}: blob {blob.digest} (needed by {manifest.digest}) is missing"
-                )
-            if path.stat().st_size != blob.size:
-                raise OciLayoutError(
-                    f"{path}: {path.stat().st_size} bytes, but manifest {manifest.digest} says {blob.size}"
-                )
-            _check_readable(path)
+            missing = f"{self.path}: blob {blob.digest} (needed by {manifest.digest}) is missing"
+            # Opened once here, so an unreadable layout fails before anything is uploaded.
+            with _open_file(self.path, path, missing=missing) as handle:
+                size = os.fstat(handle.fileno()).st_size
+            if size != blob.size:
+                raise OciLayoutError(f"{path}: {size} bytes, but manifest {manifest.digest} says {blob.size}")
         return found
 
     async def manifest(self, digest: str) -> Manifest:
         """The manifest with ``digest`` (as :class:`~hera_imagebuild.pod.registry.copy.ImageSource`)."""
         path = self.blob_path(digest)
-        size = path.stat().st_size if path.is_file() else 0
         try:
+            with _open_file(
+                self.path, path, missing=f"{self.path}: manifest blob {digest} is missing"
+            ) as handle:
+                size = os.fstat(handle.fileno()).st_size
             return self.read_manifest(Descriptor("", digest, size))
         except OciLayoutError as exc:
             raise RegistryError(
@@ -164,17 +170,16 @@ class OciLayout:
         digest = hashlib.sha256()
         size = 0
         try:
-            handle = path.open("rb")
-        except OSError as error:
+            handle = _open_file(self.path, path, missing=f"{self.path}: blob {blob.digest} is missing")
+        except OciLayoutError as error:
             # A local file the step cannot read is read the same way on every attempt.
             raise RegistryError(
-                _unreadable(path, error),
-                kind=FailureKind.DETERMINISTIC,
-                operation="read layout",
-                host=self.name,
+                str(error), kind=FailureKind.DETERMINISTIC, operation="read layout", host=self.name
             ) from None
         with handle:
-            while chunk := await asyncio.to_thread(handle.read, _CHUNK):
+            # Never more than the descriptor's size (+1 to notice a longer file): a file that grows
+            # cannot make push read without end.
+            while size <= blob.size and (chunk := await asyncio.to_thread(handle.read, _CHUNK)):
                 digest.update(chunk)
                 size += len(chunk)
                 yield chunk
@@ -194,25 +199,55 @@ def _unreadable(path: Path, error: OSError) -> str:
         message += (
             f"; it is mode {stat.st_mode & 0o7777:04o}, owner uid {stat.st_uid}, and this step runs as uid "
             f"{os.geteuid()}: the layout's files must be readable to the push step (see docs/usage.md, "
-            "'The build -> push handoff')"
+            "'Handoff between build and push')"
         )
     return message
 
 
-def _check_readable(path: Path) -> None:
-    """Open ``path`` for reading once, so an unreadable layout fails before anything is uploaded."""
-    try:
-        path.open("rb").close()
-    except OSError as error:
-        raise OciLayoutError(_unreadable(path, error)) from None
+def _open_file(root: Path, path: Path, *, missing: str, limit: int | None = None) -> BinaryIO:
+    """Open a file of the layout at ``root``: a regular file, not a link, inside the layout.
 
+    The layout is the build's output, so it is not trusted: a link out of it, a FIFO (which would
+    block forever) or a device (which never ends) is refused before a byte is read, and so is a
+    file larger than ``limit``.
 
-def _read_json(path: Path) -> object:
+    Raises:
+        OciLayoutError: Naming the file and what is wrong with it (``missing`` when it does not exist).
+    """
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        real = path.resolve(strict=True)
+        inside = real.is_relative_to(root.resolve(strict=True))
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK) if inside else -1
     except FileNotFoundError:
-        raise OciLayoutError(f"{path} is missing: is {path.parent} an OCI image layout?") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OciLayoutError(f"{path}: cannot read it ({type(exc).__name__})") from None
+        raise OciLayoutError(missing) from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # O_NOFOLLOW on a link
+            raise OciLayoutError(f"{path}: a symbolic link; a layout's files must be regular files") from None
+        raise OciLayoutError(_unreadable(path, error)) from None
+    if not inside:
+        raise OciLayoutError(f"{path}: leads outside the layout (to {real}); refusing to read it")
+    info = os.fstat(descriptor)
+    problem = None
+    if not stat.S_ISREG(info.st_mode):
+        problem = "not a regular file (a FIFO, device, socket or directory); refusing to read it"
+    elif limit is not None and info.st_size > limit:
+        problem = f"{info.st_size} bytes, more than the {limit} a manifest may have"
+    if problem:
+        os.close(descriptor)
+        raise OciLayoutError(f"{path}: {problem}")
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
+
+
+def _read_json(root: Path, path: Path) -> object:
+    missing = f"{path} is missing: is {path.parent} an OCI image layout?"
+    with _open_file(root, path, missing=missing, limit=MAX_MANIFEST_BYTES) as handle:
+        data = handle.read(MAX_MANIFEST_BYTES + 1)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise OciLayoutError(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise OciLayoutError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise OciLayoutError(f"{path}: JSON nested too deeply") from None

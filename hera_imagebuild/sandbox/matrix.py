@@ -37,7 +37,7 @@ FAULTS = (
     "manifest unknown",
 )
 OUTCOMES = ("fallback taken", "retried and succeeded", "clear failure")
-BAD_INPUT_AREAS = ("build spec", "CLI", "Dockerfile", "docker config")
+BAD_INPUT_AREAS = ("build spec", "CLI", "Dockerfile", "docker config", "OCI layout")
 
 _lock = threading.Lock()
 
