@@ -7,7 +7,6 @@ bad command lines in test_prefetch_cli.py.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from prefetch_helpers import Seeded, run_prefetch, seed
@@ -273,11 +272,15 @@ def test_one_hung_mirror_costs_one_probe_timeout_for_all_images(origin, fault_pr
             (refused, "failed"),
             (host, "chosen"),
         ]
+        hung_probe = run.image(f"{host}/base/{x}:1")["sources"][0]
+        # One attempt per image, cut by the 1 s probe window (not a longer limit), not retried.
+        assert hung_probe["attempts"] == 1
+        assert hung_probe["error"].endswith("no answer within the probe timeout (1s)")
+    # How long the whole run takes (all probes share one window) is benchmark P1's to measure.
     print(
         "\n3 base images, mirrors [hung, refused, healthy], probe timeout 1 s: "
         f"prefetch took {run.seconds:.2f}s"
     )
-    assert run.seconds < 2 * 1.0
 
 
 def test_credentials_come_from_the_docker_config_and_stay_out_of_outputs(
@@ -319,18 +322,19 @@ def test_images_used_twice_are_probed_once(origin, fault_proxy, capsys, tmp_path
 
 def test_elapsed_time_is_reported_per_source(origin, capsys, tmp_path):
     host = origin.registry.host
-    started = time.monotonic()
     run = run_prefetch(capsys, tmp_path, f"FROM {host}/base/b:1\n", *insecure(host))
-    elapsed_ms = (time.monotonic() - started) * 1000
 
     assert run.code == 0, run.err
     source = run.image(f"{host}/base/b:1")["sources"][0]
-    assert 0 <= source["ms"] <= elapsed_ms
+    assert isinstance(source["ms"], int)
+    assert source["ms"] >= 0
     assert source["attempts"] == 1
     assert (
         f"{host}/base/b:1 (linux/amd64): pinned to {origin.digest('base/b')} from origin {host} in "
         in run.err
     )
+    # The human line and report.json give the same time.
+    assert f"from origin {host} in {source['ms']} ms\n" in run.err
 
 
 def test_index_without_the_platform_is_a_deterministic_failure(origin, capsys, tmp_path):

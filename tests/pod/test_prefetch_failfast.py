@@ -19,6 +19,7 @@ def origin(plain_registry, skopeo, tmp_path_factory) -> Seeded:
     return seed(plain_registry, skopeo, tmp_path_factory.mktemp("failfast-images"))
 
 
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize(
     ("name", "fault", "error"),
     [("refused", None, "cannot connect"), ("HTTP 503", Fault("status", status=503), "HTTP 503")],
@@ -46,9 +47,11 @@ def test_failing_mirror_is_dropped_as_soon_as_a_later_source_answers(
     assert run.outcomes(original) == [(mirror, "failed"), (host, "chosen")]
     failed = run.image(original)["sources"][0]
     assert error in failed["error"]
+    # Without the cut the mirror would be retried until the 5 s window closes, and its error would be
+    # its last failure (or "no answer within the probe timeout"), without this note.
     assert "; not retried further: a later source answered" in failed["error"]
-    # Without the cut the mirror would be retried until the 5 s window closes.
-    assert run.seconds < PROBE_TIMEOUT / 2, run.seconds
+    assert "probe timeout" not in failed["error"]
+    assert failed["kind"] == "transient"
     print(f"{name} mirror dropped after {failed['ms']} ms; prefetch took {run.seconds:.2f} s")
 
 

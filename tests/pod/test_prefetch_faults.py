@@ -82,6 +82,20 @@ def first_error(run: PrefetchRun, original: str) -> str:
     return error
 
 
+# One attempt holds the whole probe window (hung, slow), or a Retry-After longer than the window is
+# not waited for: either way the source is given up on after one attempt, at the window.
+ONE_ATTEMPT = {"hung", "slow", "429 Retry-After"}
+
+
+def assert_bounded_by_the_probe_window(fault: str, source: dict[str, object]) -> None:
+    """The source's failure shows it was given up on within the probe window, not a longer limit."""
+    error = str(source["error"])
+    if "probe timeout" in PROXY_FAULTS[fault].error:
+        assert f"no answer within the probe timeout ({PROBE_TIMEOUT:g}s)" in error, error
+    if fault in ONE_ATTEMPT:
+        assert source["attempts"] == 1, source
+
+
 @pytest.mark.parametrize("fault", PROXY_FAULTS)
 def test_fault_on_a_mirror_falls_back_to_the_origin(
     fault, origin, fault_proxy, reliability, capsys, tmp_path
@@ -105,7 +119,7 @@ def test_fault_on_a_mirror_falls_back_to_the_origin(
     assert re.search(spec.error, error), error
     assert run.image(original)["sources"][0]["kind"] == "transient"
     assert run.image(original)["digest"] == origin.digest("base/a")
-    assert run.seconds < 3 * PROBE_TIMEOUT
+    assert_bounded_by_the_probe_window(fault, run.image(original)["sources"][0])
     reliability.record(
         role="mirror", fault=fault, outcome="fallback taken", seconds=run.seconds, detail=error
     )
@@ -164,7 +178,7 @@ def test_fault_on_the_origin_without_mirror_fails_clearly(
     assert f"origin {front.host} ({original}): " in run.last_line
     assert error in run.last_line
     assert run.report["ok"] is False
-    assert run.seconds < 3 * PROBE_TIMEOUT
+    assert_bounded_by_the_probe_window(fault, run.image(original)["sources"][0])
     reliability.record(
         role="origin", fault=fault, outcome="clear failure", seconds=run.seconds, detail=run.last_line
     )
@@ -213,8 +227,9 @@ def test_a_passing_fault_is_retried_within_the_probe_window(
     assert run.code == 0, run.err
     source = run.image(original)["sources"][0]
     assert (source["source"], source["outcome"], source["attempts"]) == (proxy.host, "chosen", 2)
-    if fault == "429 Retry-After":
-        assert source["ms"] >= 300  # Retry-After honoured
+    # The faulted request, then its retry. (That a Retry-After is read: a 30 s one is not waited for,
+    # test_fault_on_the_origin_without_mirror_fails_clearly[429 Retry-After].)
+    assert proxy.count("GET", "/manifests/") == 2
     reliability.record(role=role, fault=fault, outcome="retried and succeeded", seconds=run.seconds)
 
 
@@ -293,7 +308,14 @@ def test_fault_on_the_cache_registry_falls_back_to_the_source(
     assert entry["error"]
     assert run.registry_map == NO_OP_REGISTRY_MAP  # kaniko pulls from the origin, which answered
     assert "the build pulls from the source that answered instead" in run.err
-    assert run.seconds < 3 * PROBE_TIMEOUT + 2  # presence probe window + the copy client's retries
+    # The presence check failed (bounded by the probe window): the copy, with its longer limits and
+    # retries, never started.
+    presence_check = rf"check (manifest |{re.escape(front.host)}/)cache/base/a@{origin.digest('base/a')} "
+    assert re.match(presence_check, entry["error"]), entry["error"]
+    assert entry["bytes_uploaded"] == 0
+    assert "retry after attempt" not in run.err
+    if fault == "hung":
+        assert f"no answer within the probe timeout ({PROBE_TIMEOUT:g}s)" in entry["error"]
     reliability.record(
         role="cache registry",
         fault=fault,

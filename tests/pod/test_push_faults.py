@@ -1,8 +1,9 @@
 """Faults on the push destination: each is retried and survived, or fails clearly within its bound.
 
 A real registry sits behind the sandbox fault proxy; every test bounds the push
-with ``--timeout`` and asserts the wall time, the exit code and the last line,
-then records what it observed in the reliability matrix.
+with ``--timeout`` and asserts the exit code, the last line and the retries
+(the limit each error names, the requests the proxy saw), then records what it
+observed in the reliability matrix. The module's pytest timeout is the hang guard.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def test_refused_for_good(destination, plain_registry):
     run = target.push("--max-attempts=3", timeout=10)
     target.failed(run, EXIT_TRANSIENT, "refused")
     assert "cannot connect" in run.last_line
-    assert run.seconds < 10
+    assert "gave up after 3 attempts" in run.last_line  # stopped by --max-attempts, within --timeout
 
 
 def test_hung_request_is_cut_and_retried(destination, plain_registry):
@@ -119,15 +120,20 @@ def test_hung_request_is_cut_and_retried(destination, plain_registry):
     # --timeout=8 gives each request 2 s: the hung PUT costs 2 s, then the retry goes through.
     run = target.push(timeout=8)
     target.recovered(run, "hung", "manifest PUT never answered: cut after the 2 s request limit, retried")
-    assert 2 <= run.seconds < 8
     assert "no complete answer within 2.0s" in run.err
+    retried = r"retry after attempt 1 in [\d.]+s: put manifest .*no complete answer within 2\.0s"
+    assert re.search(retried, run.err), run.err
+    assert target.proxy.count(**MANIFEST_PUT) == 2  # the hung PUT, then the one that went through
 
 
 def test_hung_registry_fails_within_the_timeout(destination, plain_registry):
     target = destination(plain_registry, Fault("hang"))
     run = target.push(timeout=4)
     target.failed(run, EXIT_TRANSIENT, "hung")
-    assert run.seconds < 6
+    # --timeout=4 gives each request 1 s: the hung requests are cut at that limit, and the push ends
+    # on the 4 s deadline (5 attempts of 1 s each cannot fit in it), not on an answer.
+    assert "no complete answer within 1.0s" in run.err
+    assert re.search(r"no time left for a retry|not finished within --timeout=4s", run.last_line)
 
 
 def test_trickling_upload_is_cut_and_retried(destination, plain_registry):
@@ -138,7 +144,6 @@ def test_trickling_upload_is_cut_and_retried(destination, plain_registry):
     target.recovered(run, "slow", "layer upload throttled to 4 KB/s: cut at its transfer deadline, retried")
     # Cut by the 2 s read timeout or the 2.4 s transfer limit (2 s + 100 kB at the 256 KiB/s floor).
     assert re.search(r"retry after attempt 1 .*: upload blob .*(timed out|no complete answer)", run.err)
-    assert run.seconds < 8
 
 
 @pytest.mark.parametrize(("fault", "kind"), [("reset mid-body", "reset"), ("truncated", "truncate")])
@@ -168,7 +173,6 @@ def test_http_503_for_good_fails_as_transient(destination, plain_registry):
     target.failed(run, EXIT_TRANSIENT, "HTTP 503")
     assert "HTTP 503" in run.last_line
     assert "gave up after 3 attempts" in run.last_line
-    assert run.seconds < 10
 
 
 def test_http_503_once_is_retried(destination, plain_registry):
@@ -183,8 +187,9 @@ def test_429_retry_after_is_honoured(destination, plain_registry):
     )
     run = target.push()
     target.recovered(run, "429 Retry-After", "429 with Retry-After: 1.5; waited that long, then pushed")
-    assert "retry after attempt 1 in 1.5s" in run.err
-    assert run.seconds >= 1.5
+    assert "retry after attempt 1 in 1.5s" in run.err  # the asked-for wait, not the backoff
+    assert retries_in(run) == 1
+    assert target.proxy.count(**MANIFEST_PUT) == 2  # the 429, then the PUT after the wait
 
 
 def test_429_retry_after_beyond_the_timeout_fails_at_once(destination, plain_registry):
@@ -193,7 +198,8 @@ def test_429_retry_after_beyond_the_timeout_fails_at_once(destination, plain_reg
     target.failed(run, EXIT_TRANSIENT, "429 Retry-After")
     assert "TOOMANYREQUESTS" in run.last_line
     assert "no time left for a retry in 30.0s" in run.last_line
-    assert run.seconds < 2
+    assert retries_in(run) == 0  # failed at once: no wait, no further attempt
+    assert target.proxy.count(**MANIFEST_PUT) == 1
 
 
 def test_auth_denied_is_not_retried(destination, tls_registry, wrong_tls_user, docker_config):

@@ -56,7 +56,6 @@ def test_manifest_unknown_at_verification_fails_the_whole_push(
     # No output at all, although the healthy destination got the image.
     assert_no_outputs(tmp_path / "out")
     assert skopeo.inspect(healthy, registry=plain_registry)["Digest"] == image.digest
-    assert run.seconds < 5
     reliability.record(
         role="push destination",
         fault="manifest unknown",
@@ -92,4 +91,4 @@ def test_manifest_unknown_with_a_transient_failure_elsewhere_exits_1(
     assert "HTTP 503" in run.last_line
     assert "gave up after 2 attempts" in run.last_line
     assert_no_outputs(tmp_path / "out")
-    assert run.seconds < 10
+    assert "retry after attempt 2" not in run.err  # --max-attempts=2 bounds the 503 destination
