@@ -4,6 +4,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 # sys.modules[name] = None makes "import name" raise ModuleNotFoundError, as in the runtime image.
 PROBE = """
 import sys
@@ -38,3 +40,40 @@ def test_pod_steps_still_run_without_client_stack():
     result = _run("push", "--help")
     assert result.returncode == 0, result.stderr
     assert "--destination" in result.stdout
+
+
+def test_a_password_on_the_command_line_is_refused_without_being_shown(capsys, bad_input):
+    from hera_imagebuild.cli.main import main
+
+    for argv in (["--password", "s3cret-value"], ["--password=s3cret-value"]):
+        code = main(["secret", "docker-config", "--registry=r.example.com", "--username=u", *argv])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert "s3cret-value" not in err
+        assert "use --password-stdin" in err
+    bad_input.record(
+        area="CLI", given="hera-imagebuild secret docker-config ... --password ***", error=err.strip()
+    )
+
+
+def test_abbreviated_flags_are_not_guessed(capsys):
+    from hera_imagebuild.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["render", "--namesp", "x"])
+    assert exit_.value.code == 2
+    assert "unrecognized arguments: --namesp" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_quietly():
+    """``render | head -1``: the reader goes away; no BrokenPipeError traceback."""
+    render = subprocess.Popen(
+        [sys.executable, "-m", "hera_imagebuild.cli.main", "render"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert render.stdout is not None
+    render.stdout.close()  # before render writes: its first write meets a closed pipe
+    _, err = render.communicate(timeout=60)
+    assert b"Traceback" not in err
+    assert b"BrokenPipeError" not in err

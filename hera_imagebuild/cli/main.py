@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from hera_imagebuild._version import __version__
-from hera_imagebuild.common.failures import EXIT_USAGE
+from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_USAGE
 
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module, one-line help). Help is duplicated here so that
@@ -38,14 +39,16 @@ def _load(name: str) -> ModuleType:
 
 
 def _parser(command: str | None) -> argparse.ArgumentParser:
+    # allow_abbrev=False: "--password X" must not be read as "--password-stdin" (and X echoed back).
     parser = argparse.ArgumentParser(
         prog="hera-imagebuild",
         description="Reliable kaniko image builds for Argo Workflows, as a Hera DAG.",
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (_, help_text) in COMMANDS.items():
-        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
         if name == command:
             _load(name).add_arguments(sub_parser)
     return parser
@@ -59,13 +62,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``hera-imagebuild`` with ``argv`` (default: ``sys.argv[1:]``) and return its exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
+    if any(arg == "--password" or arg.startswith("--password=") for arg in argv):
+        # Refused before argparse, which would echo the value back as an unrecognized argument.
+        print(
+            f"hera-imagebuild {command}: --password: not accepted, and its value is not shown: a password "
+            "on the command line is visible to other users and stays in shell history; use --password-stdin",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         args = _parser(command if command in COMMANDS else None).parse_args(argv)
         code: int = _load(args.command).run(args)
     except ModuleNotFoundError as error:
         package = (error.name or "").partition(".")[0]
         if package not in CLIENT_DEPENDENCIES:
-            raise
+            return _internal_error(command, error)
         print(
             f"hera-imagebuild {command}: needs the Python package {package!r}, which is not installed "
             "here (the runtime image carries only 'prefetch' and 'push'); "
@@ -73,7 +84,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (``render | head``): stop quietly, as other command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except ValueError as error:  # bad input that a command did not word itself
+        print(f"hera-imagebuild {command}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:
+        return _internal_error(command, error)
     return code
+
+
+def _internal_error(command: str | None, error: BaseException) -> int:
+    """One line for an error no command expected (a bug of ours: the line says so)."""
+    detail = " ".join(str(error).split())[:500]
+    print(
+        f"hera-imagebuild {command}: internal error {type(error).__name__}: {detail} "
+        "(a bug: please report it with the command line)",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":

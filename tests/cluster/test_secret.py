@@ -141,7 +141,7 @@ def test_only_one_trailing_newline_is_removed_from_stdin(
         (
             ["--registry", "r.example.com", "--username", "u", "--password", "pw"],
             "",
-            "unrecognized arguments",
+            "--password: not accepted, and its value is not shown",
         ),
         (
             ["--registry", "r.example.com", "--username", "u", "--password-stdin", "--name", "Bad_Name"],
