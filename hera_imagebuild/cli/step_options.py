@@ -8,9 +8,12 @@ spellings may be combined: the repeated values come first.
 from __future__ import annotations
 
 import argparse
-import json
 
+from hera_imagebuild.common.untrusted_json import UntrustedJSONError, load_untrusted
 from hera_imagebuild.pod.registry.access import RegistryAccess
+
+MAX_FLAG_JSON = 1024 * 1024
+"""The largest ``--*-json`` value accepted (an Argo parameter is far smaller)."""
 
 
 def load_json(text: str | None, json_flag: str, expected: str) -> object:
@@ -22,11 +25,9 @@ def load_json(text: str | None, json_flag: str, expected: str) -> object:
     if text is None or not text.strip():
         return None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"{json_flag}: not valid JSON ({exc.msg} at column {exc.colno}); expected {expected}"
-        ) from None
+        return load_untrusted(text, what=json_flag, max_bytes=MAX_FLAG_JSON)
+    except UntrustedJSONError as error:
+        raise ValueError(f"{error}; expected {expected}") from None
 
 
 def merged_list(repeated: list[str] | None, json_text: str | None, *, flag: str, json_flag: str) -> list[str]:

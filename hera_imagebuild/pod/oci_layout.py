@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import hashlib
-import json
 import os
 import stat
 from collections.abc import AsyncGenerator
@@ -26,6 +25,7 @@ from typing import BinaryIO
 
 from hera_imagebuild.common.failures import FailureKind
 from hera_imagebuild.common.reference import ImageReference
+from hera_imagebuild.common.untrusted_json import UntrustedJSONError, load_untrusted
 from hera_imagebuild.pod.registry.errors import RegistryError
 from hera_imagebuild.pod.registry.manifest import (
     MAX_MANIFEST_BYTES,
@@ -244,10 +244,6 @@ def _read_json(root: Path, path: Path) -> object:
     with _open_file(root, path, missing=missing, limit=MAX_MANIFEST_BYTES) as handle:
         data = handle.read(MAX_MANIFEST_BYTES + 1)
     try:
-        return json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise OciLayoutError(f"{path}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise OciLayoutError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise OciLayoutError(f"{path}: JSON nested too deeply") from None
+        return load_untrusted(data, what=str(path), max_bytes=MAX_MANIFEST_BYTES)
+    except UntrustedJSONError as error:
+        raise OciLayoutError(str(error)) from None

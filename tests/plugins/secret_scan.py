@@ -25,7 +25,6 @@ Register it in ``tests/conftest.py``: ``pytest_plugins = ["plugins.secret_scan"]
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from typing import Any
 import pytest
 import yaml
 
+from hera_imagebuild.common.untrusted_json import UntrustedJSONError, load_untrusted
 from hera_imagebuild.sandbox import credentials as sandbox_credentials_module
 from hera_imagebuild.sandbox.credentials import Credentials
 
@@ -161,8 +161,8 @@ def _is_credential_store(path: Path, text: str) -> bool:
     if '"auths"' not in text and "storage" not in text:
         return False
     try:
-        document = json.loads(text)
-    except ValueError:
+        document = load_untrusted(text, what=str(path), max_bytes=len(text))
+    except UntrustedJSONError:
         try:
             document = yaml.safe_load(text) if path.suffix in (".yml", ".yaml") else None
         except yaml.YAMLError:

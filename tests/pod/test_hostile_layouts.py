@@ -62,7 +62,7 @@ def _huge_index(image: OCIImage, tmp_path: Path) -> str:
 
 def _deep_index(image: OCIImage, tmp_path: Path) -> str:
     (image.layout_dir / "index.json").write_text("[" * 100_000 + "]" * 100_000)
-    return "JSON nested too deeply"
+    return "nested more than 64 levels deep"
 
 
 HOSTILE = {

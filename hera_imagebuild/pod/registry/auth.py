@@ -13,15 +13,19 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from hera_imagebuild.common.failures import FailureKind
+from hera_imagebuild.common.untrusted_json import load_untrusted
 from hera_imagebuild.pod.registry.credentials import Credential, DockerConfig
 from hera_imagebuild.pod.registry.errors import RegistryError, error_from_response
 
 _PARAM_RE = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 _DEFAULT_TOKEN_LIFETIME = 60.0
+_MAX_TOKEN_ANSWER = 1024 * 1024
+"""The largest token service answer accepted."""
 _EXPIRY_MARGIN = 10.0
 _CLIENT_ID = "hera-imagebuild"
 
@@ -216,7 +220,7 @@ class Authenticator:
                 )
             raise error
         try:
-            body = response.json()
+            body: Any = load_untrusted(response.content, what="token answer", max_bytes=_MAX_TOKEN_ANSWER)
             value = str(body.get("token") or body.get("access_token") or "")
             lifetime = float(body.get("expires_in") or _DEFAULT_TOKEN_LIFETIME)
         except (ValueError, AttributeError, TypeError):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hera_imagebuild.common.reference import DOCKER_HUB, DOCKER_HUB_ALIASES
+from hera_imagebuild.common.untrusted_json import UntrustedJSONError, load_untrusted
+
+_MAX_DOCKER_CONFIG = 1024 * 1024
+"""The largest docker config read (a config with a few dozen registries is a few KiB)."""
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,14 @@ class DockerConfig:
                 raise ValueError(f"--authfile: {str(path)!r} does not exist or is not a file")
             return cls()
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
+            with path.open("rb") as handle:
+                data = handle.read(_MAX_DOCKER_CONFIG + 1)
+        except OSError as exc:
             raise ValueError(f"docker config {str(path)!r}: cannot read it ({type(exc).__name__})") from None
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"docker config {str(path)!r}: not valid JSON (line {exc.lineno}, column {exc.colno})"
-            ) from None
+        try:
+            document = load_untrusted(data, what=f"docker config {str(path)!r}", max_bytes=_MAX_DOCKER_CONFIG)
+        except UntrustedJSONError as error:
+            raise ValueError(str(error)) from None
         if not isinstance(document, dict):
             raise ValueError(f"docker config {str(path)!r}: expected a JSON object with an 'auths' map")
         auths = document.get("auths") or {}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
 import httpx
 
 from hera_imagebuild.common.failures import FailureKind, classify_http_status, classify_message
+from hera_imagebuild.common.untrusted_json import load_untrusted
 
 _MAX_DETAIL = 300
+_MAX_ERROR_BODY = 65536
+"""Larger error bodies are not parsed (a registry error is a few hundred bytes)."""
 # TLS failures a retry meets again, by the OpenSSL reason in the message (first match wins).
 _TLS_PROBLEMS = {
     "HOSTNAME MISMATCH": "the registry's TLS certificate is for another host name",
@@ -85,7 +88,7 @@ class RegistryError(Exception):
 def _registry_errors(response: httpx.Response) -> tuple[str | None, str | None]:
     """The first ``(code, message)`` of a registry's JSON error body, if it has one."""
     try:
-        body = json.loads(response.content[:65536])
+        body: Any = load_untrusted(response.content, what="error body", max_bytes=_MAX_ERROR_BODY)
         first = body["errors"][0]
         return str(first.get("code") or "") or None, str(first.get("message") or "") or None
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):

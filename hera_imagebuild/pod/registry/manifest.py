@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from hera_imagebuild.common.untrusted_json import UntrustedJSONError, load_untrusted
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -165,9 +166,9 @@ class Manifest:
         """
         digest = sha256_digest(data)
         try:
-            document = json.loads(data)
-        except ValueError:
-            raise ManifestError(f"manifest {digest} is not JSON") from None
+            document = load_untrusted(data, what=f"manifest {digest}", max_bytes=MAX_MANIFEST_BYTES)
+        except UntrustedJSONError as error:
+            raise ManifestError(str(error)) from None
         if not isinstance(document, dict):
             raise ManifestError(f"manifest {digest} is not a JSON object")
         declared = str(document.get("mediaType") or "")
