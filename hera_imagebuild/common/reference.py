@@ -145,6 +145,10 @@ def parse_reference(text: str, *, field: str = "image") -> ImageReference:
         raise bad("a sha256 digest has 64 lower-case hex digits")
     if at and not _DIGEST_RE.fullmatch(digest):
         raise bad(f"digest {digest!r} is not 'algorithm:hex'")
+    if at and not digest.startswith("sha256:"):
+        # Every digest is checked against the bytes it names; only sha256 is computed here, so
+        # another algorithm would be replaced unverified by the sha256 of whatever a registry serves.
+        raise bad(f"digest {digest.partition(':')[0]!r}: only sha256 digests are accepted")
     registry, path = split_registry(remainder)
     tag: str | None = None
     name_part, colon, maybe_tag = path.rpartition(":")

@@ -184,8 +184,16 @@ def tokenize(text: str) -> tuple[str, list[Instruction]]:
                 break
             while index < len(lines) and _is_skipped(lines[index].content):
                 index += 1
+            if index == len(lines) and not "".join(chars).strip():
+                break  # a lone continuation: reported below as continuing nothing
             if index == len(lines):
-                break
+                # Anything appended later (prefetch's LABEL) would become part of this instruction.
+                raise DockerfileError(
+                    line.number,
+                    f"the Dockerfile ends inside a line continuation ('{escape}' at the end of the line, "
+                    "nothing after it); remove the trailing escape",
+                    line.content,
+                )
             line = lines[index]
             index += 1
         joined = "".join(chars)

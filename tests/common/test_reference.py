@@ -54,6 +54,9 @@ def test_round_trip_and_pinning():
         ("python:-bad", "tag '-bad'"),
         ("python@sha256:abc", "64 lower-case hex"),
         ("python@nodigest", "algorithm:hex"),
+        # Never checked, and silently replaced by the sha256 of what a registry serves: refused.
+        ("python@sha512:" + "0" * 128, "digest 'sha512': only sha256 digests are accepted"),
+        ("python@sha384:" + "0" * 96, "digest 'sha384': only sha256 digests are accepted"),
         ("registry.example.com/", "empty"),
         ("a//b", "lower-case components"),
         ("$(id)", "lower-case components"),

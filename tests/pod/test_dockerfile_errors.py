@@ -38,6 +38,9 @@ BAD_DOCKERFILES = [
     ("# escape=x\nFROM alpine\n", 1, "escape directive 'x' is invalid"),
     ("# escape=`\n# escape=`\nFROM alpine\n", 2, "parser directive 'escape' is given twice"),
     ("FROM alpine\nARG\n", 2, "ARG needs a name"),
+    # Rendering would have appended prefetch's LABEL to the RUN line (a false success).
+    ("FROM alpine\nRUN make install \\\n", 2, "ends inside a line continuation"),
+    ("FROM alpine\nRUN make install \\\n\n# trailing comment\n", 2, "ends inside a line continuation"),
     ("\\\n", 1, "continues nothing"),
 ]
 
