@@ -70,7 +70,8 @@ class GitContext:
     def __post_init__(self) -> None:
         v.printable("context.url", self.url)
         parts = urlsplit(self.url)
-        if parts.password:
+        # A token alone (https://TOKEN@host/...) is a credential too; ssh://git@host/... names a user.
+        if parts.password or (parts.username and parts.scheme in ("http", "https")):
             raise ValueError(
                 "context.url: a git URL with credentials is not accepted (it would be visible in the "
                 "workflow); give the URL without them and the key in ssh_key_secret"

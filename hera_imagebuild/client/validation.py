@@ -11,7 +11,12 @@ import re
 from collections.abc import Container, Iterable
 from urllib.parse import urlsplit
 
-from hera_imagebuild.common.reference import ImageReference, normalize_registry, parse_reference
+from hera_imagebuild.common.reference import (
+    ImageReference,
+    normalize_registry,
+    parse_reference,
+    redact_credentials,
+)
 
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -29,8 +34,12 @@ _URL_CHARS = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")
 
 
 def invalid(field: str, value: object, expected: str) -> ValueError:
-    """The error for a field value: ``field: 'value' is not valid; expected ...``."""
-    return ValueError(f"{field}: {value!r} is not valid; expected {expected}")
+    """The error for a field value: ``field: 'value' is not valid; expected ...``.
+
+    A ``user:password@`` or ``token@`` in the value is shown as ``***@``: errors end up in logs.
+    """
+    shown = redact_credentials(value) if isinstance(value, str) else value
+    return ValueError(f"{field}: {shown!r} is not valid; expected {expected}")
 
 
 def printable(field: str, value: str, *, multiline: bool = False) -> str:

@@ -194,3 +194,12 @@ def normalize_registry(host: str, *, field: str = "registry") -> str:
 def redact_userinfo(text: str) -> str:
     """``text`` with any ``user:password@`` part of a host replaced by ``***@`` (for messages)."""
     return _USERINFO_RE.sub("***@", text)
+
+
+_CREDENTIALS_RE = re.compile(r"[^/=,@\s'\"]+@(?![a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,})")
+"""``user:password@`` or ``token@`` anywhere, but not the ``@`` of a digest (``repo@sha256:...``)."""
+
+
+def redact_credentials(text: str) -> str:
+    """``text`` with every ``userinfo@`` replaced by ``***@``, digests left alone (for any message)."""
+    return _CREDENTIALS_RE.sub("***@", text)

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from hera_imagebuild.common.contract import PrefetchOutputs
+from hera_imagebuild.common.redaction import redact
 from hera_imagebuild.pod.atomic import write_files
 from hera_imagebuild.pod.prefetch_probe import FAILED, ProbeResult
 from hera_imagebuild.pod.prefetch_result import ImageResult, PrefetchResult
@@ -159,7 +160,8 @@ def write_outputs(result: PrefetchResult, output_dir: Path) -> None:
     Raises:
         OSError: If the directory or a file cannot be written.
     """
-    files = {PrefetchOutputs.REPORT: json.dumps(report(result), indent=2) + "\n"}
+    # The report quotes registries' errors: the same redaction as every printed line.
+    files = {PrefetchOutputs.REPORT: redact(json.dumps(report(result), indent=2)) + "\n"}
     if result.pinned_dockerfile is not None:
         files[PrefetchOutputs.DOCKERFILE] = result.pinned_dockerfile
         files[PrefetchOutputs.MIRROR_PLAN] = result.mirror_plan.to_json()

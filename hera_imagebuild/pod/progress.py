@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
+from hera_imagebuild.common.redaction import redact
 from hera_imagebuild.pod.registry.errors import RegistryError
 
 _REDRAW_INTERVAL = 0.1
@@ -51,7 +52,7 @@ class Progress:
 
     def _line(self, text: str) -> None:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        self.stream.write(f"{stamp} {text}\n")
+        self.stream.write(f"{stamp} {redact(text)}\n")
         self.stream.flush()
 
     def info(self, message: str) -> None:

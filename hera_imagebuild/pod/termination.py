@@ -13,6 +13,7 @@ import sys
 from typing import TextIO
 
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_TRANSIENT, FailureKind
+from hera_imagebuild.common.redaction import redact
 
 TERMINATION_LOG = "/dev/termination-log"
 """Kubernetes' default ``terminationMessagePath``."""
@@ -30,7 +31,7 @@ def finish(line: str, *, stream: TextIO | None = None, termination_log: str = TE
     The log is written only if the file already exists and is writable (it does in a
     Kubernetes container; on a laptop nothing is created under ``/dev``).
     """
-    line = " ".join(line.split())
+    line = " ".join(redact(line).split())
     print(line, file=stream or sys.stderr, flush=True)
     if os.path.exists(termination_log) and os.access(termination_log, os.W_OK):
         try:

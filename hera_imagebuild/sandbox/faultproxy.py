@@ -100,6 +100,11 @@ class Fault:
     """``throttle``: bandwidth for request and response bodies."""
     location: str = ""
     """``relocate``: the scheme and host (``http://127.0.0.1:5001``) the ``Location`` is moved to."""
+    echo_header: str = ""
+    """``status``: a request header whose value the error message repeats (a registry echoing
+    ``Authorization``)."""
+    text: str = ""
+    """``status``: more text for the error message (newlines, ANSI escapes: a registry forging lines)."""
 
     def __post_init__(self) -> None:
         if self.kind not in get_args(FaultKind):
@@ -244,13 +249,15 @@ def _error_code(status: int, path: str) -> str:
     return _ERROR_CODES.get(status, "UNKNOWN")
 
 
-def _fault_response(fault: Fault, method: str, path: str) -> bytes:
+def _fault_response(fault: Fault, method: str, path: str, request: _Message) -> bytes:
     """The proxy's own answer for a ``status`` fault: a registry-style JSON error, or an empty success."""
     reason = HTTPStatus(fault.status).phrase
     body = b""
     if fault.status >= 400:
         code = _error_code(fault.status, path)
-        message = f"injected by the sandbox fault proxy: {reason}"
+        message = f"injected by the sandbox fault proxy: {reason}{fault.text}"
+        if fault.echo_header:
+            message += f"; you sent {fault.echo_header}: {request.header(fault.echo_header)}"
         body = json.dumps({"errors": [{"code": code, "message": message}]}).encode()
     lines = [f"HTTP/1.1 {fault.status} {reason}", f"Content-Length: {len(body)}", "Connection: close"]
     if body:
@@ -553,7 +560,7 @@ class FaultProxy(Running):
 
         # Read the whole request first: a client still sending its body would see a reset, not our answer.
         await _relay_body(reader, request, discard, no_body=False)
-        writer.write(_fault_response(fault, method, record.path))
+        writer.write(_fault_response(fault, method, record.path, request))
         record.status = fault.status
         await writer.drain()
 

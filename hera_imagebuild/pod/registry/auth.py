@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from hera_imagebuild.common.failures import FailureKind
+from hera_imagebuild.common.redaction import remember_secret
 from hera_imagebuild.common.untrusted_json import load_untrusted
 from hera_imagebuild.pod.registry.credentials import Credential, DockerConfig
 from hera_imagebuild.pod.registry.errors import RegistryError, error_from_response
@@ -232,10 +233,13 @@ class Authenticator:
                 operation=what,
                 host=realm_host,
             )
+        remember_secret(value)
         expires = time.monotonic() + max(lifetime - _EXPIRY_MARGIN, lifetime / 2)
         return _Token(value=value, scopes=_scope_map(unique_scopes), expires=expires)
 
 
 def _basic(credential: Credential) -> str:
     raw = f"{credential.username}:{credential.password}".encode()
-    return "Basic " + base64.b64encode(raw).decode("ascii")
+    encoded = base64.b64encode(raw).decode("ascii")
+    remember_secret(encoded)
+    return "Basic " + encoded

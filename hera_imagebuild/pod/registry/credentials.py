@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hera_imagebuild.common.redaction import remember_secret
 from hera_imagebuild.common.reference import DOCKER_HUB, DOCKER_HUB_ALIASES
 from hera_imagebuild.common.untrusted_json import UntrustedJSONError, load_untrusted
 
@@ -123,4 +124,5 @@ def _credential(path: Path, key: str, entry: object) -> Credential | None:
         username, password = user, secret
     if not (username or password or token):
         return None
+    remember_secret(password, token, str(encoded or ""))
     return Credential(username=username, password=password, identity_token=token)
