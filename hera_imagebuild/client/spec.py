@@ -133,12 +133,13 @@ class BuildSpec:
         v.relative_path("dockerfile", self.dockerfile)
         for name, value in self.build_args.items():
             v.build_arg_name("build_args", name)
-            v.printable(f"build_args[{name}]", value, multiline=True)
+            # No line break: the value becomes an ARG default in the pinned Dockerfile, one line.
+            v.printable(f"build_args[{name}]", value)
         object.__setattr__(self, "build_args", dict(self.build_args))
         v.stage_name("target", self.target)
         for key, value in self.labels.items():
             v.label_key("labels", key)
-            v.printable(f"labels[{key}]", value, multiline=True)
+            v.printable(f"labels[{key}]", value)
         object.__setattr__(self, "labels", dict(self.labels))
         v.platform("platform", self.platform)
         object.__setattr__(self, "mirrors", _check_mirrors(self.mirrors))

@@ -42,13 +42,21 @@ def invalid(field: str, value: object, expected: str) -> ValueError:
     return ValueError(f"{field}: {shown!r} is not valid; expected {expected}")
 
 
-def printable(field: str, value: str, *, multiline: bool = False) -> str:
-    """Reject NUL and (unless ``multiline``) other control characters; return ``value``."""
+def printable(field: str, value: str) -> str:
+    """Reject control characters (NUL, newlines, tabs) and Argo's ``{{``; return ``value``."""
     if not isinstance(value, str):
         raise invalid(field, value, "a string")
-    allowed = {"\n", "\t"} if multiline else set()
-    if any((ord(ch) < 32 or ord(ch) == 127) and ch not in allowed for ch in value):
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise invalid(field, value, "text without control characters (no newlines, tabs or NUL)")
+    if "{{" in value:
+        # Argo expands {{...}} and evaluates {{=...}} inside parameter values: the value would
+        # not arrive as written. (An explicit marker for Argo expressions is not offered yet.)
+        raise invalid(
+            field,
+            value,
+            "text without '{{': Argo would expand or evaluate it inside the workflow instead of "
+            "passing it on as written",
+        )
     return value
 
 

@@ -122,9 +122,28 @@ def test_payload_is_refused_or_literal(field: str, payload: str) -> None:
 
 
 def test_json_values_round_trip_exactly() -> None:
-    nasty = "$(id);`id`\n'\"\\ {{workflow.name}}"
+    nasty = "$(id);`id`'\"\\ ${HOME} %s {workflow.name}"
     build = ImageBuild(spec(build_args={"X": nasty}, labels={"note": nasty}), name="trainer")
     prefetch = resolve_pods(as_dict(inline_workflow(build)), "trainer")["prefetch"]["container"]["args"]
     values = {arg.partition("=")[0]: arg.partition("=")[2] for arg in prefetch}
     assert json.loads(values["--build-args-json"]) == {"X": nasty}
     assert json.loads(values["--labels-json"])["note"] == nasty
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["build_args value", "labels value", "context.ref", "dockerfile", "extra_kaniko_args"],
+)
+@pytest.mark.parametrize("value", ["{{workflow.name}}", "{{=sprig.upper('x')}}", "a{{b"])
+def test_argo_templating_in_a_literal_value_is_refused(field: str, value: str) -> None:
+    """Argo would expand it inside the parameter value: the build would see something else."""
+    with pytest.raises(ValueError, match="Argo would expand or evaluate it") as error:
+        FIELDS[field](value)
+    assert str(error.value).startswith(field.split(" ")[0])
+
+
+@pytest.mark.parametrize("field", ["build_args value", "labels value"])
+def test_a_line_break_in_a_build_arg_or_label_is_refused_as_the_pod_would(field: str) -> None:
+    """The pod bakes the value into a one-line Dockerfile instruction and refuses a line break."""
+    with pytest.raises(ValueError, match="no newlines"):
+        FIELDS[field]("first\nsecond")
