@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hera_imagebuild.builders.base import BuilderSecurity, BuildJob, BuildPaths, Command, MirrorPlan
-from hera_imagebuild.common.failures import REGISTRY_FAILURES, FailureTable
+from hera_imagebuild.common.failures import POD_DISRUPTIONS, REGISTRY_FAILURES, FailureTable
 from hera_imagebuild.common.reference import DOCKER_HUB
 
 ROOT = "/kaniko/hera-imagebuild"
@@ -32,12 +32,12 @@ when it is rendered, so prefetch writes this when no image needs mapping.
 ``.invalid`` is a reserved top-level domain (RFC 2606): no real registry has it.
 """
 
-POD_DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
-"""The kubelet's message for a pod killed at ``activeDeadlineSeconds``, which Argo keeps as the
-node's message: for kaniko a hung or stalled registry ends this way."""
+POD_DEADLINE_MESSAGE = POD_DISRUPTIONS[-1]
+"""The kubelet's message for a pod killed at ``activeDeadlineSeconds``: for kaniko, which sets no
+request timeout, a hung or stalled registry ends this way."""
 
 FAILURES = REGISTRY_FAILURES.extended(
-    transient=(POD_DEADLINE_MESSAGE,),
+    transient=POD_DISRUPTIONS,
     deterministic=(
         "failed to execute command",
         "dockerfile parse error",

@@ -142,6 +142,17 @@ class FailureTable:
         )
 
 
+POD_DISRUPTIONS: tuple[str, ...] = (
+    # The kubelet's messages for a pod it stopped. Argo keeps the pod's message as the node's
+    # (workflow/controller/operator.go, inferFailedReason: "Pod has a nice error message. Use
+    # that."), with status Failed and exit code 137 or -1: no rule on status or exit code sees them.
+    "The node was low on resource",  # eviction under memory or disk pressure
+    "The node had condition",  # eviction on a node condition
+    "imminent node shutdown",  # graceful node shutdown
+    "Pod was active on the node longer than the specified deadline",  # activeDeadlineSeconds
+)
+"""A pod that was stopped, not a step that failed: every step retries these."""
+
 REGISTRY_FAILURES = FailureTable(TRANSIENT_PATTERNS, DETERMINISTIC_PATTERNS)
 """What registries and networks say, in every tool's wording we have seen."""
 
@@ -166,6 +177,10 @@ def step_retry_expression() -> str:
     """The Argo ``retryStrategy.expression`` for the prefetch and push steps.
 
     Those steps run this package's own code, which exits with
-    :data:`EXIT_TRANSIENT` exactly when a retry can help.
+    :data:`EXIT_TRANSIENT` exactly when a retry can help; a pod the kubelet stopped
+    (:data:`POD_DISRUPTIONS`) is retried too.
     """
-    return f'lastRetry.status == "Error" || lastRetry.exitCode == "{EXIT_TRANSIENT}"'
+    return (
+        f'lastRetry.status == "Error" || lastRetry.exitCode == "{EXIT_TRANSIENT}" || '
+        f"lastRetry.message matches {_expr_regex(POD_DISRUPTIONS)}"
+    )

@@ -89,6 +89,30 @@ def test_step_retry_follows_the_transient_exit_code(status: str, exit_code: str,
     assert evaluate(STEP_EXPRESSION, last_retry(status=status, exit_code=exit_code)) is expected
 
 
+# What the kubelet writes as the pod's message when it stops a pod, which Argo keeps as the node's
+# message with status Failed (workflow/controller/operator.go, inferFailedReason; v3.7.18, v4.0.10).
+POD_DISRUPTIONS = [
+    # An eviction: the exit code is 137 (killed) or -1 (never ran).
+    (
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 10Gi, available: 3Gi. "
+        "Container main was using 41Gi, request is 0, has larger consumption of ephemeral-storage.",
+        "137",
+    ),
+    ("The node was low on resource: memory. Container main was using 30Gi, request is 4Gi.", "137"),
+    ("The node had condition: [DiskPressure].", "-1"),
+    ("Pod was terminated in response to imminent node shutdown.", "137"),
+    ("Pod was active on the node longer than the specified deadline", "137"),
+]
+
+
+@pytest.mark.parametrize(("message", "exit_code"), POD_DISRUPTIONS)
+def test_every_step_retries_a_pod_the_kubelet_stopped(message: str, exit_code: str) -> None:
+    """Evictions were never retried: status Failed, exit 137 or -1, matched neither rule."""
+    for expression in (STEP_EXPRESSION, BUILD_EXPRESSION):
+        assert expression is not None
+        assert evaluate(expression, last_retry(status="Failed", exit_code=exit_code, message=message))
+
+
 def test_retry_strategy_carries_policy_and_lets_the_expression_decide() -> None:
     strategy = build_retry(
         RetryPolicy(limit=5, backoff="20s", factor=3, max_duration="2h", cap="10m")
