@@ -107,6 +107,7 @@ def config_from_args(args: argparse.Namespace) -> PrefetchConfig:
         mirrors=mirrors,
         fallback=args.fallback == "true",
         probe_timeout=args.probe_timeout,
+        cache_copy_timeout=args.cache_copy_timeout,
         cache_registry=parse_target(cache, field="--cache-registry", role="cache") if cache else None,
         access=registry_access(args),
         builder=builder,

@@ -197,6 +197,7 @@ def _step(
 
 def prefetch_template(name: str, settings: BuildSettings, *, context_kind: str) -> Container:
     """The prefetch step: pin base images through mirrors, write the pinned Dockerfile and registry map."""
+    timeout = settings.prefetch.timeout_seconds
     argv = PrefetchArgs(
         dockerfile=f"{CONTEXT_DIR}/{input_ref(p.DOCKERFILE)}",
         target=input_ref(p.TARGET),
@@ -204,6 +205,8 @@ def prefetch_template(name: str, settings: BuildSettings, *, context_kind: str) 
         fallback=input_ref(p.FALLBACK),
         probe_timeout=input_ref(p.PROBE_TIMEOUT),  # type: ignore[arg-type]  # a float once Argo substitutes it
         cache_registry=input_ref(p.BASE_IMAGE_CACHE),
+        # The cache copy ends five minutes before the pod does: time to fall back and report.
+        cache_copy_timeout=float(max(timeout - 300, 60)) if timeout else PrefetchArgs.cache_copy_timeout,
         output_dir=OUTPUT_DIR,
         cert_dir=registry_access.cert_dir(settings.registry_ca),
         insecure_registries=list(settings.insecure_registries),

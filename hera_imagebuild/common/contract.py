@@ -205,6 +205,13 @@ class PrefetchArgs(RegistryAccessArgs):
         "--cache-registry",
         "HOST[/PREFIX]: copy each base image there by digest, so the build pulls locally",
     )
+    cache_copy_timeout: float = option(
+        "--cache-copy-timeout",
+        "seconds all copies into the cache registry may take; past it the build pulls from the "
+        "source that answered",
+        default=600.0,
+        type=float,
+    )
     output_dir: str = option("--output-dir", "directory for the step's output files", default=".")
 
 

@@ -127,7 +127,7 @@ class OciLayout:
         except ManifestError as exc:
             raise OciLayoutError(f"{self.path}: {exc}") from None
 
-    def check(self, descriptor: Descriptor) -> list[Manifest]:
+    def check(self, descriptor: Descriptor, _seen: set[str] | None = None) -> list[Manifest]:
         """Check that every manifest and blob ``descriptor`` needs is present with the right size.
 
         Returns:
@@ -136,10 +136,13 @@ class OciLayout:
         Raises:
             OciLayoutError: Naming the first missing or wrong-sized blob.
         """
+        seen = set() if _seen is None else _seen
+        seen.add(descriptor.digest)
         manifest = self.read_manifest(descriptor)
         found = [manifest]
         for child in manifest.manifests:
-            found.extend(self.check(child))
+            if child.digest not in seen:  # an index naming a child twice is read once
+                found.extend(self.check(child, seen))
         for blob in manifest.blobs:
             path = self.blob_path(blob.digest)
             missing = f"{self.path}: blob {blob.digest} (needed by {manifest.digest}) is missing"

@@ -25,6 +25,7 @@ from hera_imagebuild.pod.prefetch_sources import Source, mirror_plan, sources_fo
 from hera_imagebuild.pod.progress import Progress
 from hera_imagebuild.pod.registry import RegistryClient, RegistryError, RetryPolicy
 from hera_imagebuild.pod.registry.copy import RegistrySource, copy_image, verify_served
+from hera_imagebuild.pod.registry.retry import Deadline
 
 LABEL_CREATED = "org.opencontainers.image.created"
 LABEL_BASE_NAME = "org.opencontainers.image.base.name"
@@ -139,7 +140,10 @@ async def prefetch(config: PrefetchConfig, progress: Progress) -> PrefetchResult
     async with (
         RegistryClient(config.access, probe_policy, max_connections=max(16, probes_count)) as probe_client,
         RegistryClient(
-            config.access, RetryPolicy(max_attempts=COPY_ATTEMPTS), on_retry=progress.retry
+            config.access,
+            RetryPolicy(max_attempts=COPY_ATTEMPTS),
+            deadline=Deadline(config.cache_copy_timeout),
+            on_retry=progress.retry,
         ) as copier,
     ):
         probes = await probe_all(probe_client, wanted, timeout)

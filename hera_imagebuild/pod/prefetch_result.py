@@ -29,6 +29,8 @@ class PrefetchConfig:
         fallback: Whether to use an image's own registry after its mirrors.
         probe_timeout: Seconds each source may take to resolve an image, retries included.
         cache_registry: Where to copy the base images so the build pulls locally.
+        cache_copy_timeout: Seconds all cache copies together may take (below the pod's deadline,
+            so that a slow cache registry costs the cache, not the build).
         access: Credentials and TLS settings.
         builder: The builder whose registry configuration to write.
     """
@@ -42,12 +44,17 @@ class PrefetchConfig:
     fallback: bool = True
     probe_timeout: float = 5.0
     cache_registry: Source | None = None
+    cache_copy_timeout: float = 600.0
     access: RegistryAccess = field(default_factory=RegistryAccess)
     builder: Builder = KANIKO
 
     def __post_init__(self) -> None:
-        if not self.probe_timeout > 0:
-            raise ValueError(f"--probe-timeout: {self.probe_timeout!r} must be a positive number of seconds")
+        for flag, value in (
+            ("--probe-timeout", self.probe_timeout),
+            ("--cache-copy-timeout", self.cache_copy_timeout),
+        ):
+            if not value > 0:  # NaN fails this too
+                raise ValueError(f"{flag}: {value!r} must be a positive number of seconds")
 
 
 @dataclass(frozen=True)

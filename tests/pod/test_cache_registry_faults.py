@@ -220,3 +220,26 @@ def test_untrusted_cache_registry_is_skipped_without_downgrade(
         seconds=run.seconds,
         detail=str(cache["error"]),
     )
+
+
+def test_a_cache_copy_that_outlives_its_deadline_falls_back_to_the_source(
+    origin, fault_proxy, skopeo, capsys, tmp_path
+):
+    """A cache registry that takes uploads at a trickle: the copy stops at --cache-copy-timeout, not at
+    the pod's deadline, and the build pulls from the source that answered."""
+    with start_registry(tmp_path / "cache", name="cache") as registry:
+        # Manifest probes pass; blob uploads crawl at 64 bytes/s (the layer is 4 KiB: a minute).
+        proxy = fault_proxy(
+            registry, Fault("throttle", method="PATCH", bytes_per_second=64), name="cache-trickle"
+        )
+        run = prefetch_via_cache(origin, proxy, capsys, tmp_path, "--cache-copy-timeout=2")
+    cache = assert_fell_back(run, origin, proxy, r"time limit|within")
+    assert proxy.count("PATCH") >= 1  # the copy had started: the deadline, not a refusal, ended it
+    assert cache["outcome"] == "failed"
+
+
+def test_the_cache_copy_timeout_is_a_positive_number(capsys, tmp_path, bad_input):
+    run = run_prefetch(capsys, tmp_path, "FROM scratch\n", "--cache-copy-timeout=nan")
+    assert run.code == 2
+    assert run.last_line == "prefetch: --cache-copy-timeout: nan must be a positive number of seconds"
+    bad_input.record(area="CLI", given="prefetch --cache-copy-timeout=nan", error=run.last_line)

@@ -107,13 +107,15 @@ class _Copy:
         self.limit = asyncio.Semaphore(concurrency)
         self.stats = CopyStats()
         self._blobs: dict[str, asyncio.Task[None]] = {}
+        self._children: dict[str, asyncio.Task[Manifest]] = {}
 
     async def cancel_pending(self) -> None:
         """Stop blob transfers still running after a failure elsewhere."""
-        pending = [task for task in self._blobs.values() if not task.done()]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*self._blobs.values(), return_exceptions=True)
+        tasks = [*self._blobs.values(), *self._children.values()]
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _mount_source(self) -> str | None:
         origin = self.source.registry_repository
@@ -164,12 +166,17 @@ class _Copy:
         if self.progress:
             self.progress.info(f"{label}: {note}")
 
+    async def _child(self, digest: str) -> Manifest:
+        """Copy a child manifest once, however many indexes (or entries) name it."""
+        if digest not in self._children:
+            self._children[digest] = asyncio.ensure_future(self.manifest(digest, [digest]))
+        return await asyncio.shield(self._children[digest])
+
     async def manifest(self, digest: str, references: Sequence[str]) -> Manifest:
         """Copy a manifest (its blobs or children first), stored under ``references``."""
         manifest = await self.source.manifest(digest)
         if manifest.is_index:
-            children = [self.manifest(child.digest, [child.digest]) for child in manifest.manifests]
-            await _gather(children)
+            await _gather([self._child(child.digest) for child in manifest.manifests])
         else:
             await _gather([self.blob(b) for b in manifest.blobs])
         for reference in references:
