@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
@@ -80,6 +81,14 @@ class KubernetesBackend:
                 namespace = _context_namespace(kubeconfig, settings.context)
                 context = f", context {settings.context}" if settings.context else ""
                 self.description = f"Kubernetes API {configuration.host} (kubeconfig {kubeconfig}{context})"
+        except (yaml.YAMLError, TypeError, AttributeError, KeyError, ValueError) as error:
+            # The client parses the file itself and fails on YAML it cannot read or a document
+            # that is not a mapping (a scalar, a list) with whatever its code met.
+            problem = " ".join(str(error).split())[:300] or type(error).__name__
+            raise ClusterError(
+                f"kubeconfig {kubeconfig}: not a valid kubeconfig ({type(error).__name__}: {problem})",
+                reason="NoConfig",
+            ) from None
         except (ConfigException, OSError) as error:
             raise ClusterError(
                 f"no cluster connection: {error}. Set ARGO_SERVER=host:port for the Argo Server, or point "
