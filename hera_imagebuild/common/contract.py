@@ -207,8 +207,8 @@ class PrefetchArgs(RegistryAccessArgs):
     )
     cache_copy_timeout: float = option(
         "--cache-copy-timeout",
-        "seconds all copies into the cache registry may take; past it the build pulls from the "
-        "source that answered",
+        "seconds, from the step's start, that the copies into the cache registry may take; past "
+        "it the build pulls from the source that answered",
         default=600.0,
         type=float,
     )

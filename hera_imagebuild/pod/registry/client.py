@@ -168,7 +168,7 @@ class RegistryClient:
         them: a ``Location`` that points elsewhere gets the request without them, and one that
         would leave HTTPS for plain HTTP is refused.
         """
-        own = self._origin(host, operation, httpx.URL(url))
+        own = self._is_own_origin(host, operation, httpx.URL(url))
 
         async def send() -> tuple[httpx.Response, str | None]:
             request_headers = dict(headers or {})
@@ -206,7 +206,7 @@ class RegistryClient:
         finally:
             await response.aclose()
 
-    def _origin(self, host: str, operation: str, target: httpx.URL) -> bool:
+    def _is_own_origin(self, host: str, operation: str, target: httpx.URL) -> bool:
         """Whether ``target`` is the registry's own origin; refuse a downgrade from HTTPS to HTTP.
 
         Raises:
