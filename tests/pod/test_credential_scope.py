@@ -26,31 +26,46 @@ from hera_imagebuild.sandbox.tls import TLSFiles
 UPLOAD_START = r"/blobs/uploads/$"
 
 
-def _push(
-    capsys: pytest.CaptureFixture[str], image: OCIImage, destination: str, *options: str
-) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(
-        ["push", f"--image={image.layout_dir}", f"--destination={destination}", "--timeout=30", *options]
-    )
-    lines = capsys.readouterr().err.strip().splitlines()
-    return code, lines[-1] if lines else ""
+Push = Callable[[FaultProxy, str], tuple[int, str]]
 
 
 @pytest.fixture
-def image(oci_image: Callable[..., OCIImage]) -> OCIImage:
-    return oci_image(seed="credential-scope", layer_sizes=(4096,))
+def push_as_tls_user(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    oci_image: Callable[..., OCIImage],
+    tls_files: TLSFiles,
+    tls_user: Credentials,
+    docker_config: Callable[..., Path],
+) -> Push:
+    """``push(front, repository)``: push a small image through ``front`` with the TLS registry's
+    credentials filed under ``front``'s host; returns the exit code and the last line."""
+    image = oci_image(seed="credential-scope", layer_sizes=(4096,))
+
+    def push(front: FaultProxy, repository: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = main(
+            [
+                "push",
+                f"--image={image.layout_dir}",
+                f"--destination={front.host}/{repository}:1",
+                f"--authfile={docker_config({front.host: tls_user})}",
+                f"--cert-dir={tls_files.cert_dir}",
+                f"--output-dir={tmp_path / 'out'}",
+                "--timeout=30",
+            ]
+        )
+        lines = capsys.readouterr().err.strip().splitlines()
+        return code, lines[-1] if lines else ""
+
+    return push
 
 
 def test_an_upload_moved_to_another_host_goes_there_without_credentials(
-    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    image: OCIImage,
     tls_registry: Registry,
-    tls_files: TLSFiles,
-    tls_user: Credentials,
     fault_proxy: Callable[..., FaultProxy],
-    docker_config: Callable[..., Path],
+    push_as_tls_user: Push,
 ) -> None:
     other_host = fault_proxy(tls_registry, name="other-host")
     front = fault_proxy(
@@ -58,15 +73,7 @@ def test_an_upload_moved_to_another_host_goes_there_without_credentials(
         Fault("relocate", method="POST", path=UPLOAD_START, location=f"https://{other_host.host}"),
         name="relocating-registry",
     )
-    authfile = docker_config({front.host: tls_user})
-    code, last = _push(
-        capsys,
-        image,
-        f"{front.host}/scope/app:1",
-        f"--authfile={authfile}",
-        f"--cert-dir={tls_files.cert_dir}",
-        f"--output-dir={tmp_path / 'out'}",
-    )
+    code, last = push_as_tls_user(front, "scope/app")
     assert other_host.requests, "the upload should have gone to the other host"
     assert not any(record.authorized for record in other_host.requests)
     assert any(record.authorized for record in front.requests)  # the registry itself got them
@@ -77,15 +84,11 @@ def test_an_upload_moved_to_another_host_goes_there_without_credentials(
 
 
 def test_an_upload_moved_from_https_to_plain_http_is_refused_before_anything_is_sent(
-    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    image: OCIImage,
     tls_registry: Registry,
     plain_registry: Registry,
-    tls_files: TLSFiles,
-    tls_user: Credentials,
     fault_proxy: Callable[..., FaultProxy],
-    docker_config: Callable[..., Path],
+    push_as_tls_user: Push,
 ) -> None:
     plain_host = fault_proxy(plain_registry, name="plain-http-host")
     front = fault_proxy(
@@ -93,14 +96,7 @@ def test_an_upload_moved_from_https_to_plain_http_is_refused_before_anything_is_
         Fault("relocate", method="POST", path=UPLOAD_START, location=f"http://{plain_host.host}"),
         name="downgrading-registry",
     )
-    code, last = _push(
-        capsys,
-        image,
-        f"{front.host}/scope/app:1",
-        f"--authfile={docker_config({front.host: tls_user})}",
-        f"--cert-dir={tls_files.cert_dir}",
-        f"--output-dir={tmp_path / 'out'}",
-    )
+    code, last = push_as_tls_user(front, "scope/app")
     assert code == EXIT_FAILED, last
     assert "over plain HTTP; refusing to leave HTTPS" in last
     assert plain_host.requests == []
@@ -108,24 +104,13 @@ def test_an_upload_moved_from_https_to_plain_http_is_refused_before_anything_is_
 
 
 def test_the_registrys_own_upload_location_keeps_the_credentials(
-    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    image: OCIImage,
     tls_registry: Registry,
-    tls_files: TLSFiles,
-    tls_user: Credentials,
     fault_proxy: Callable[..., FaultProxy],
-    docker_config: Callable[..., Path],
+    push_as_tls_user: Push,
 ) -> None:
     front = fault_proxy(tls_registry, name="honest-registry")
-    code, last = _push(
-        capsys,
-        image,
-        f"{front.host}/scope/honest:1",
-        f"--authfile={docker_config({front.host: tls_user})}",
-        f"--cert-dir={tls_files.cert_dir}",
-        f"--output-dir={tmp_path / 'out'}",
-    )
+    code, last = push_as_tls_user(front, "scope/honest")
     assert code == EXIT_OK, last
     uploads = [r for r in front.requests if r.method in ("PATCH", "PUT") and "/blobs/uploads/" in r.path]
     assert uploads
