@@ -89,7 +89,7 @@ class Kaniko:
         if "." in prefix:
             raise ValueError(
                 f"{field}: {source!r} has a '.' in its path {prefix!r}; kaniko's --registry-map misreads "
-                "such a path as a registry host (kaniko #3182), so use a path without dots"
+                "such a path as a registry host (kaniko #3182); expected a path without dots"
             )
 
     def registry_config(self, plan: MirrorPlan) -> str:

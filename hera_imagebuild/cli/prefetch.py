@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from hera_imagebuild.builders import CLUSTER_BUILDER, builder_named
 from hera_imagebuild.cli.step_options import load_json, registry_access
-from hera_imagebuild.common import contract
+from hera_imagebuild.common import contract, grammar
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from hera_imagebuild.pod.dockerfile import normalize_platform
 from hera_imagebuild.pod.dockerfile_lexer import DockerfileError
 from hera_imagebuild.pod.prefetch import prefetch
 from hera_imagebuild.pod.prefetch_report import failure_message, write_outputs
@@ -82,6 +82,16 @@ def _mirrors(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
     return entries
 
 
+def _checked_values(
+    values: dict[str, str], check_key: Callable[[str, str], str], field: str
+) -> dict[str, str]:
+    """``values`` whose keys and values follow the grammar the client holds a spec to."""
+    for key, value in values.items():
+        check_key(field, key)
+        grammar.literal_text(f"{field} {key}", value)
+    return values
+
+
 def config_from_args(args: argparse.Namespace) -> PrefetchConfig:
     """Validate the command line into a :class:`PrefetchConfig`.
 
@@ -98,12 +108,20 @@ def config_from_args(args: argparse.Namespace) -> PrefetchConfig:
         builder.check_mirror("", cache, field="--cache-registry")
     return PrefetchConfig(
         dockerfile=Path(args.dockerfile),
-        build_args=merged_map(
-            args.build_args, args.build_args_json, flag="--build-arg", json_flag="--build-args-json"
+        build_args=_checked_values(
+            merged_map(
+                args.build_args, args.build_args_json, flag="--build-arg", json_flag="--build-args-json"
+            ),
+            grammar.build_arg_name,
+            "--build-arg",
         ),
-        labels=merged_map(args.labels, args.labels_json, flag="--label", json_flag="--labels-json"),
+        labels=_checked_values(
+            merged_map(args.labels, args.labels_json, flag="--label", json_flag="--labels-json"),
+            grammar.label_key,
+            "--label",
+        ),
         target=args.target or None,
-        platform=normalize_platform(args.platform, field="--platform"),
+        platform=grammar.platform("--platform", args.platform),
         mirrors=mirrors,
         fallback=args.fallback == "true",
         probe_timeout=args.probe_timeout,

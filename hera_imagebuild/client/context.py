@@ -68,7 +68,7 @@ class GitContext:
     ssh_key_secret: str | None = None
 
     def __post_init__(self) -> None:
-        v.printable("context.url", self.url)
+        v.literal_text("context.url", self.url)
         parts = urlsplit(self.url)
         # A token alone (https://TOKEN@host/...) is a credential too; ssh://git@host/... names a user.
         if parts.password or (parts.username and parts.scheme in ("http", "https")):
@@ -80,7 +80,7 @@ class GitContext:
         if not scp_like and (parts.scheme not in ("https", "http", "ssh", "git") or not parts.hostname):
             raise v.invalid("context.url", self.url, "a git URL such as 'https://github.com/org/repo.git'")
         v.url("context.url", self.url)
-        v.printable("context.ref", self.ref)
+        v.literal_text("context.ref", self.ref)
         if not self.ref or self.ref.startswith("-") or any(bad in self.ref for bad in _GIT_REF_FORBIDDEN):
             raise v.invalid(
                 "context.ref", self.ref, "a branch, tag or commit id such as 'main', 'v1.2.0' or a SHA"

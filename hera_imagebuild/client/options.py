@@ -241,7 +241,7 @@ class BuildSettings:
 
 
 def _check_kaniko_arg(arg: str) -> None:
-    v.printable("extra_kaniko_args", arg)
+    v.literal_text("extra_kaniko_args", arg)
     name = arg[2:].partition("=")[0] if arg.startswith("--") else ""
     if not name or not name.replace("-", "").isalnum() or not name[0].isalpha():
         raise v.invalid(

@@ -134,12 +134,12 @@ class BuildSpec:
         for name, value in self.build_args.items():
             v.build_arg_name("build_args", name)
             # No line break: the value becomes an ARG default in the pinned Dockerfile, one line.
-            v.printable(f"build_args[{name}]", value)
+            v.literal_text(f"build_args[{name}]", value)
         object.__setattr__(self, "build_args", dict(self.build_args))
         v.stage_name("target", self.target)
         for key, value in self.labels.items():
             v.label_key("labels", key)
-            v.printable(f"labels[{key}]", value)
+            v.literal_text(f"labels[{key}]", value)
         object.__setattr__(self, "labels", dict(self.labels))
         v.platform("platform", self.platform)
         object.__setattr__(self, "mirrors", _check_mirrors(self.mirrors))
@@ -150,7 +150,7 @@ class BuildSpec:
             )
         v.dns_subdomain("docker_config_secret", self.docker_config_secret)
         if self.base_image_cache:
-            v.registry_with_prefix("base_image_cache", self.base_image_cache)
+            v.mirror("base_image_cache", "", self.base_image_cache)
         if isinstance(self.probe_timeout, bool) or not 0 < float(self.probe_timeout) <= 600:
             raise v.invalid("probe_timeout", self.probe_timeout, "seconds, more than 0 and at most 600")
         v.image("executor_image", self.executor_image)
@@ -232,7 +232,7 @@ def _check_mirrors(mirrors: Mapping[str, Sequence[str]]) -> dict[str, tuple[str,
         if isinstance(targets, str) or not targets:
             raise v.invalid(f"mirrors[{registry}]", targets, "a non-empty list of 'host[:port][/prefix]'")
         for target in targets:
-            v.registry_with_prefix(f"mirrors[{registry}]", target)
+            v.mirror(f"mirrors[{registry}]", registry, target)
         v.unique(f"mirrors[{registry}]", targets)
         checked[key] = tuple(targets)
     return checked

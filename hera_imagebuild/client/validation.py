@@ -2,6 +2,7 @@
 
 Each check raises :class:`ValueError` whose message names the field, repeats
 the value and says what is accepted, so a typo is fixed from the message alone.
+Values the pods check too come from :mod:`hera_imagebuild.common.grammar`.
 """
 
 from __future__ import annotations
@@ -11,53 +12,25 @@ import re
 from collections.abc import Container, Iterable
 from urllib.parse import urlsplit
 
-from hera_imagebuild.common.reference import (
-    ImageReference,
-    normalize_registry,
-    parse_reference,
-    redact_credentials,
-)
+from hera_imagebuild.builders import CLUSTER_BUILDER, builder_named
+from hera_imagebuild.common import grammar
+from hera_imagebuild.common.grammar import build_arg_name as build_arg_name
+from hera_imagebuild.common.grammar import invalid as invalid
+from hera_imagebuild.common.grammar import label_key as label_key
+from hera_imagebuild.common.grammar import literal_text as literal_text
+from hera_imagebuild.common.grammar import platform as platform
+from hera_imagebuild.common.reference import ImageReference, normalize_registry, parse_reference
 
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?")
 _DURATION = re.compile(r"[0-9]+|([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+")
-_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_LABEL_KEY = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?")
 _STAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
-_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?")
 _NO_PROXY_ITEM = re.compile(r"[A-Za-z0-9.*:/\[\]_-]+")
 _ARGO_REFERENCE = re.compile(r"\{\{[A-Za-z0-9_.-]+\}\}")
 _HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9a-fA-F:.]+\]")
 _LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 _URL_CHARS = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")
-
-
-def invalid(field: str, value: object, expected: str) -> ValueError:
-    """The error for a field value: ``field: 'value' is not valid; expected ...``.
-
-    A ``user:password@`` or ``token@`` in the value is shown as ``***@``: errors end up in logs.
-    """
-    shown = redact_credentials(value) if isinstance(value, str) else value
-    return ValueError(f"{field}: {shown!r} is not valid; expected {expected}")
-
-
-def printable(field: str, value: str) -> str:
-    """Reject control characters (NUL, newlines, tabs) and Argo's ``{{``; return ``value``."""
-    if not isinstance(value, str):
-        raise invalid(field, value, "a string")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise invalid(field, value, "text without control characters (no newlines, tabs or NUL)")
-    if "{{" in value:
-        # Argo expands {{...}} and evaluates {{=...}} inside parameter values: the value would
-        # not arrive as written. (An explicit marker for Argo expressions is not offered yet.)
-        raise invalid(
-            field,
-            value,
-            "text without '{{': Argo would expand or evaluate it inside the workflow instead of "
-            "passing it on as written",
-        )
-    return value
 
 
 def matching(
@@ -102,21 +75,6 @@ def positive_int(field: str, value: int, *, minimum: int = 1) -> int:
     return value
 
 
-def build_arg_name(field: str, name: str) -> str:
-    """A build argument name: letters, digits and ``_``, not starting with a digit.
-
-    Docker substitutes ``$NAME`` in a Dockerfile only for names of this form.
-    """
-    expected = "a name of letters, digits and '_' not starting with a digit, like 'CUDA_VERSION'"
-    return matching(field, name, _SHELL_NAME, expected)
-
-
-def label_key(field: str, key: str) -> str:
-    """An image label key such as ``org.opencontainers.image.source`` or ``team``."""
-    expected = "a label key of letters, digits, '.', '-', '_' and '/', such as 'com.example.team'"
-    return matching(field, key, _LABEL_KEY, expected)
-
-
 def label_value(field: str, value: str) -> str:
     """A Kubernetes label value (node selectors): at most 63 letters, digits, '-', '_', '.'."""
     expected = "a Kubernetes label value: at most 63 letters, digits, '-', '_' and '.'"
@@ -129,11 +87,6 @@ def stage_name(field: str, value: str) -> str:
         return value
     expected = "a stage name from 'FROM ... AS <name>' (letters, digits, '_', '.', '-'), or ''"
     return matching(field, value, _STAGE_NAME, expected)
-
-
-def platform(field: str, value: str) -> str:
-    """``os/arch[/variant]``, such as ``linux/amd64`` or ``linux/arm64/v8``."""
-    return matching(field, value, _PLATFORM, "OS/ARCH[/VARIANT] such as 'linux/amd64' or 'linux/arm64/v8'")
 
 
 def url(field: str, value: str) -> str:
@@ -152,7 +105,7 @@ def relative_path(field: str, value: str, *, allow_empty: bool = False) -> str:
     """A relative path that stays inside its root (no absolute path, no ``..``)."""
     if allow_empty and value == "":
         return value
-    printable(field, value)
+    literal_text(field, value)
     normalized = posixpath.normpath(value) if value else ""
     if not value or value.startswith("/") or normalized == ".." or normalized.startswith("../"):
         raise invalid(
@@ -195,22 +148,15 @@ def registry(field: str, host: str, seen: Container[str] = ()) -> str:
 
 
 def registry_with_prefix(field: str, value: str) -> str:
-    """``host[:port][/path/prefix]``: a mirror or a cache registry.
+    """``host[:port][/path/prefix]``: a registry endpoint (the grammar the pods use too)."""
+    grammar.registry_source(field, value)
+    return value
 
-    A mirror path with a dot is refused: kaniko's ``--registry-map`` misreads it (kaniko #3182).
-    """
-    host, _, prefix = value.partition("/") if isinstance(value, str) else ("", "", "")
-    try:
-        normalize_registry(host, field=field)
-    except ValueError:
-        raise invalid(field, value, "'host[:port][/path]' such as 'mirror.example.com/dockerhub'") from None
-    if prefix and not re.fullmatch(r"[a-z0-9_-]+(/[a-z0-9_-]+)*", prefix):
-        raise invalid(
-            field,
-            value,
-            "a path prefix of lower-case letters, digits, '_' and '-' separated by '/' "
-            "(no dots: kaniko misparses them, kaniko issue 3182)",
-        )
+
+def mirror(field: str, registry: str, value: str) -> str:
+    """A mirror or the base-image cache: a registry endpoint the cluster builder can be sent to."""
+    registry_with_prefix(field, value)
+    builder_named(CLUSTER_BUILDER).check_mirror(registry, value, field=field)
     return value
 
 
@@ -218,7 +164,7 @@ def proxy_url(field: str, value: str) -> str:
     """``http://host:port`` (or https/socks5), no credentials in the URL, or empty."""
     if value == "":
         return value
-    printable(field, value)
+    literal_text(field, value)
     parts = urlsplit(value)
     host = (
         parts.netloc.rpartition("@")[2].rsplit(":", 1)[0] if parts.port else parts.netloc.rpartition("@")[2]

@@ -191,6 +191,11 @@ def normalize_registry(host: str, *, field: str = "registry") -> str:
     return DOCKER_HUB if host in DOCKER_HUB_ALIASES else host
 
 
+def is_repository_path(text: str) -> bool:
+    """Whether ``text`` is a repository path (``team/app``): components the reference grammar allows."""
+    return bool(_PATH_RE.fullmatch(text))
+
+
 def redact_userinfo(text: str) -> str:
     """``text`` with any ``user:password@`` part of a host replaced by ``***@`` (for messages)."""
     return _USERINFO_RE.sub("***@", text)

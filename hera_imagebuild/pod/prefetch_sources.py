@@ -14,14 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hera_imagebuild.builders import MirrorPlan
+from hera_imagebuild.common import grammar
 from hera_imagebuild.common.reference import (
     ImageReference,
     ReferenceError,
     normalize_registry,
     redact_userinfo,
 )
-
-_PATH_COMPONENT_HELP = "lower-case letters, digits, '_' and '-' separated by '/'"
 
 
 @dataclass(frozen=True)
@@ -49,24 +48,12 @@ class Source:
 
 
 def parse_target(text: str, *, field: str, role: str = "mirror") -> Source:
-    """Parse ``HOST[:PORT][/PREFIX]`` for a mirror or the cache registry.
+    """Parse ``HOST[:PORT][/PREFIX]`` for a mirror or the cache registry (the client's grammar).
 
     Raises:
         ValueError: Naming ``field``, the value and the accepted form.
     """
-    if "@" in text:
-        raise ValueError(
-            f"{field}: {redact_userinfo(text)!r} carries credentials ('user:password@'); "
-            "registry credentials belong in the docker config (--authfile), never on the command line"
-        )
-    host, _, prefix = text.strip().partition("/")
-    prefix = prefix.strip("/")
-    try:
-        host = normalize_registry(host, field=field)
-    except ReferenceError as error:
-        raise ValueError(f"{error} (the whole value was {text!r}; expected HOST[:PORT][/PREFIX])") from None
-    if prefix and (prefix != prefix.lower() or any(not part for part in prefix.split("/"))):
-        raise ValueError(f"{field}: path {prefix!r} of {text!r} must be {_PATH_COMPONENT_HELP}")
+    host, prefix = grammar.registry_source(field, text)
     return Source(host, prefix, role)
 
 

@@ -147,7 +147,7 @@ BAD_SPECS: list[tuple[str, Callable[[], Any], str]] = [
     (
         "mirror path with dot",
         lambda: spec(mirrors={"docker.io": ["m.example.com/v2.hub"]}),
-        "kaniko issue 3182",
+        "kaniko #3182",
     ),
     ("empty mirror list", lambda: spec(mirrors={"docker.io": []}), "mirrors[docker.io]"),
     (
