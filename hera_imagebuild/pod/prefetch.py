@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 
 from hera_imagebuild.pod.dockerfile import BaseImage, Dockerfile, ImageKey, parse_dockerfile
+from hera_imagebuild.pod.dockerfile_lexer import DockerfileError
 from hera_imagebuild.pod.prefetch_probe import probe_all, retry_within
 from hera_imagebuild.pod.prefetch_report import log_cache, log_image
 from hera_imagebuild.pod.prefetch_result import CacheCopy, ImageResult, PrefetchConfig, PrefetchResult
@@ -107,6 +108,32 @@ def _labels(
     return labels
 
 
+def _refuse_argo_braces(text: str) -> None:
+    """Refuse a Dockerfile with ``{{``: on its way to the build Argo would rewrite it.
+
+    The pinned Dockerfile reaches the build as a template parameter, and Argo
+    substitutes inside parameter values (``SubstituteParams`` in
+    workflow/common/util.go replaces ``{{workflow.*}}`` and evaluates ``{{=...}}``
+    in the input values themselves; an unclosed ``{{`` fails the template:
+    fasttemplate finds no end tag). ``build --local`` refuses it too, so a
+    Dockerfile that builds locally also builds in the cluster.
+
+    Raises:
+        DockerfileError: Naming the first line with ``{{``.
+    """
+    index = text.find("{{")
+    if index >= 0:
+        number = text.count("\n", 0, index) + 1
+        line = text.split("\n")[number - 1]
+        raise DockerfileError(
+            number,
+            "'{{' cannot reach the build as written: Argo would expand or evaluate it on the way "
+            "(the pinned Dockerfile is a workflow parameter); expected the braces written apart, "
+            "for example '{''{' in a shell command",
+            line,
+        )
+
+
 async def prefetch(config: PrefetchConfig, progress: Progress) -> PrefetchResult:
     """Resolve, pin and optionally cache the Dockerfile's external base images.
 
@@ -126,6 +153,7 @@ async def prefetch(config: PrefetchConfig, progress: Progress) -> PrefetchResult
         text = config.dockerfile.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"--dockerfile: cannot read {str(config.dockerfile)!r}: {error}") from None
+    _refuse_argo_braces(text)
     dockerfile = parse_dockerfile(text, build_args=config.build_args, platform=config.platform)
     grouped = _unique_images(dockerfile.images_for(config.target))
     wanted = [

@@ -181,6 +181,10 @@ def test_bad_command_line_is_a_usage_error(argv, message, capsys, tmp_path, bad_
     [
         ("FROM scratch AS app\n", ["--target=missing"], "target: no stage is named 'missing'"),
         ("FROM scratch\nFROM\n", [], "Dockerfile line 2: FROM needs an image"),
+        # Argo substitutes inside parameter values (workflow/common/util.go: SubstituteParams),
+        # and the pinned Dockerfile is one: it would reach the build rewritten.
+        ("FROM scratch\n# {{workflow.name}}\n", [], "Dockerfile line 2: '{{' cannot reach the build"),
+        ("FROM scratch\nRUN echo '{{=sprig.b64enc(\"x\")}}'\n", [], "expected the braces written apart"),
     ],
 )
 def test_bad_dockerfile_input_fails_without_retry(dockerfile, argv, message, capsys, tmp_path):
