@@ -19,6 +19,9 @@ Faults:
     Reads the request and never answers (until the client gives up or the proxy stops).
 ``delay``
     Waits ``delay`` seconds, then forwards (a slow start).
+``hold``
+    Waits until :meth:`FaultProxy.release` is called (or the proxy stops), then forwards: a
+    request held at a chosen point, so a test can act (push another image, say) in between.
 ``status``
     Answers ``status`` itself without forwarding: a registry-style JSON error for 4xx/5xx (and
     ``Retry-After`` if set); an empty body for 2xx/3xx, e.g. a 201 to a manifest PUT that the
@@ -60,7 +63,9 @@ from hera_imagebuild.sandbox.registry import Registry
 
 __all__ = ["Fault", "FaultKind", "FaultProxy", "RequestRecord", "closed_port_url", "proxy_in_front_of"]
 
-FaultKind = Literal["refuse", "hang", "delay", "status", "reset", "truncate", "sever", "throttle", "relocate"]
+FaultKind = Literal[
+    "refuse", "hang", "delay", "hold", "status", "reset", "truncate", "sever", "throttle", "relocate"
+]
 
 _HEAD_LIMIT = 64 * 1024
 _TLS_HANDSHAKE = b"\x16"  # first byte of a TLS record carrying a ClientHello
@@ -327,6 +332,7 @@ class FaultProxy(Running):
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.StreamWriter] = set()
         self._stopping: asyncio.Event | None = None
+        self._released = asyncio.Event()
         self.port = 0
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -420,6 +426,7 @@ class FaultProxy(Running):
         self.set_faults()
 
     async def _ensure_listening(self) -> None:
+        self._released.clear()  # new faults: a new hold holds until the next release()
         if self._server is None:
             await self._listen()
 
@@ -488,6 +495,8 @@ class FaultProxy(Running):
                     break
                 if fault is not None and fault.kind == "delay":
                     await asyncio.sleep(fault.delay)
+                if fault is not None and fault.kind == "hold":
+                    await self._released_or_stopping()
                 if upstream is None or upstream[0].at_eof():
                     if upstream is not None:
                         upstream[1].transport.abort()
@@ -521,6 +530,24 @@ class FaultProxy(Running):
             return
         writer.write(b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
         await writer.drain()
+
+    def release(self, timeout: float = 5.0) -> None:
+        """Let every request a ``hold`` fault holds (now or later) go on to the registry."""
+        if self._loop is None:
+            raise SandboxError(f"{self!r} is not started")
+        asyncio.run_coroutine_threadsafe(self._set_released(), self._loop).result(timeout)
+
+    async def _set_released(self) -> None:
+        self._released.set()
+
+    async def _released_or_stopping(self) -> None:
+        assert self._stopping is not None
+        waits = [asyncio.ensure_future(event.wait()) for event in (self._released, self._stopping)]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def _hang(self, reader: asyncio.StreamReader) -> None:
         """Swallow whatever the client sends; return when it hangs up or the proxy stops."""

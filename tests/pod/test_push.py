@@ -248,22 +248,25 @@ def test_swallowed_manifest_put_fails(plain_registry, fault_proxy, oci_image, tm
     assert_no_outputs(tmp_path / "out")
 
 
-def test_tag_moved_by_someone_else_before_verification_fails(
+def test_tag_moved_by_a_concurrent_push_is_reported_as_moved(
     plain_registry, fault_proxy, oci_image, skopeo, tmp_path, capsys
 ):
-    """Another client re-tags the destination between our PUT and our check: the push must not succeed."""
+    """Two pushes to one tag: the other sets it between our PUT and our check; ours must say "moved"."""
     ours = oci_image(seed="push-moved-ours")
     theirs = oci_image(seed="push-moved-theirs")
     tag_check = {"path": "/manifests/v1$", "method": "HEAD"}
-    proxy = fault_proxy(plain_registry, Fault("delay", delay=3, times=1, **tag_check))
+    proxy = fault_proxy(plain_registry, Fault("hold", times=1, **tag_check))
 
-    def move_tag_when_checked() -> None:
+    def push_theirs_while_ours_is_held() -> None:
         deadline = time.monotonic() + 20
         while proxy.count(**tag_check) == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
-        skopeo.push(theirs, plain_registry, "push/moved", "v1")  # straight to the registry, not delayed
+        try:
+            skopeo.push(theirs, plain_registry, "push/moved", "v1")  # straight to the registry
+        finally:
+            proxy.release()
 
-    mover = threading.Thread(target=move_tag_when_checked)
+    mover = threading.Thread(target=push_theirs_while_ours_is_held)
     mover.start()
     try:
         run = run_push(
@@ -276,8 +279,14 @@ def test_tag_moved_by_someone_else_before_verification_fails(
     finally:
         mover.join(30)
     assert run.code == EXIT_FAILED, run.err
-    assert f"tag v1 points at {theirs.digest}, expected {ours.digest}" in run.last_line
+    assert f"tag v1 moved to {theirs.digest} after this push set it to {ours.digest}" in run.last_line
+    assert f"this image stays at {proxy.host}/push/moved@{ours.digest}" in run.last_line
+    assert "verified" not in run.err
     assert_no_outputs(tmp_path / "out")
+    assert (
+        skopeo.inspect(f"{plain_registry.host}/push/moved:v1", registry=plain_registry)["Digest"]
+        == theirs.digest
+    )
 
 
 def test_tags_of_one_repository_share_the_upload(

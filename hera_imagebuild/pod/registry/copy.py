@@ -255,10 +255,19 @@ async def verify_served(
         )
     for tag in tags:
         reported = await client.manifest_digest(destination, tag)
-        if reported != digest:
-            raise RegistryError(
-                f"tag {tag} points at {reported or 'nothing'}, expected {digest}",
-                kind=FailureKind.DETERMINISTIC,
-                operation=f"verify {destination.name}:{tag}",
-                host=destination.api_host,
+        if reported is None:
+            problem = f"tag {tag} points at nothing after it was set to {digest}"
+        elif reported != digest:
+            # Two pushes to one tag: ours set it, the other's moved it before we checked.
+            problem = (
+                f"tag {tag} moved to {reported} after this push set it to {digest} (another push to "
+                f"the same tag?); this image stays at {destination.name}@{digest}"
             )
+        else:
+            continue
+        raise RegistryError(
+            problem,
+            kind=FailureKind.DETERMINISTIC,
+            operation=f"verify {destination.name}:{tag}",
+            host=destination.api_host,
+        )
