@@ -118,6 +118,24 @@ def test_delay_then_forward(proxy: FaultProxy, client: httpx.Client) -> None:
     assert [(r.fault, r.status) for r in proxy.requests][-1] == ("delay", 200)  # forwarded after the wait
 
 
+@pytest.mark.timeout(30)
+def test_hold_forwards_only_after_release(proxy: FaultProxy, client: httpx.Client) -> None:
+    proxy.set_faults(Fault("hold", path=r"^/v2/$", times=1))
+    answers: list[int] = []
+    held = threading.Thread(target=lambda: answers.append(client.get(f"{proxy.url}/v2/").status_code))
+    held.start()
+    deadline = time.monotonic() + 10
+    while proxy.count("GET", r"^/v2/$") == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # Seen and held: a second request (past `times`) passes while the first still waits.
+    assert httpx.get(f"{proxy.url}/v2/", timeout=5).status_code == 200
+    assert answers == []
+    proxy.release()
+    held.join(10)
+    assert answers == [200]
+    assert [r.fault for r in proxy.requests] == ["hold", None]
+
+
 @pytest.mark.parametrize(
     ("status", "code"), [(500, "UNKNOWN"), (503, "UNAVAILABLE"), (429, "TOOMANYREQUESTS")]
 )
