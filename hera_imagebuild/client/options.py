@@ -8,6 +8,7 @@ template carries the defaults (render your own with
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -52,6 +53,11 @@ _REGISTRY_ACCESS_FLAGS = {"insecure-registry": "insecure_registries", "registry-
 """kaniko flags that must agree with prefetch and push: set through these settings instead."""
 
 
+POD_START_ALLOWANCE = 120
+"""Seconds an attempt may spend before its pod's ``activeDeadlineSeconds`` starts to count
+(scheduling, Argo's requeue), on top of its timeout, when ``maxDuration`` is derived."""
+
+
 @dataclass(kw_only=True, frozen=True)
 class RetryPolicy:
     """How often a step is retried and how long Argo waits in between.
@@ -61,22 +67,35 @@ class RetryPolicy:
         backoff: First wait (``"10s"``, ``"1m"``).
         factor: Each wait is the previous one times this.
         max_duration: Stop retrying once this much time has passed since the first attempt.
+            ``None`` (the default): long enough for every attempt to get the step's whole
+            timeout (:meth:`StepOptions.max_duration`).
         cap: Upper bound of a single wait (Argo 3.7+; ``None`` to omit for older controllers).
     """
 
     limit: int
     backoff: str = "10s"
     factor: int = 2
-    max_duration: str = "30m"
+    max_duration: str | None = None
     cap: str | None = "5m"
 
     def __post_init__(self) -> None:
         v.positive_int("retry.limit", self.limit, minimum=0)
         v.duration("retry.backoff", self.backoff)
         v.positive_int("retry.factor", self.factor)
-        v.duration("retry.max_duration", self.max_duration)
+        if self.max_duration is not None:
+            v.duration("retry.max_duration", self.max_duration)
         if self.cap is not None:
             v.duration("retry.cap", self.cap)
+
+    def waits_seconds(self) -> float:
+        """The seconds Argo waits between attempts, all retries together.
+
+        Before attempt n+1 Argo waits ``backoff * factor**(n-1)``, at most ``cap``
+        (``processNodeRetries`` in Argo's workflow/controller/operator.go).
+        """
+        base = v.duration_seconds("retry.backoff", self.backoff)
+        cap = v.duration_seconds("retry.cap", self.cap) if self.cap is not None else float("inf")
+        return sum(min(cap, base * float(self.factor) ** retry) for retry in range(self.limit))
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -108,6 +127,38 @@ class StepOptions:
                 v.quantity(name, value)
         if self.timeout_seconds is not None:
             v.positive_int("timeout_seconds", self.timeout_seconds)
+        given = self.retry.max_duration
+        needed = self.retries_need_seconds()
+        if (
+            given is not None
+            and needed is not None
+            and v.duration_seconds("retry.max_duration", given) < needed
+        ):
+            raise v.invalid(
+                "retry.max_duration",
+                given,
+                f"at least {needed}s: Argo counts it from the first attempt's start and gives later "
+                f"attempts only what is left of it, so {self.retry.limit + 1} attempts of "
+                f"timeout_seconds={self.timeout_seconds} and the waits between them need {needed}s; "
+                "raise it, lower retry.limit or timeout_seconds, or leave it unset to have it derived",
+            )
+
+    def retries_need_seconds(self) -> int | None:
+        """Seconds from the first attempt's start until the last may end (``None``: no timeout).
+
+        Every attempt's own deadline plus :data:`POD_START_ALLOWANCE`, and the waits in between.
+        """
+        if self.timeout_seconds is None:
+            return None
+        attempts = self.retry.limit + 1
+        return math.ceil(attempts * (self.timeout_seconds + POD_START_ALLOWANCE) + self.retry.waits_seconds())
+
+    def max_duration(self) -> str | None:
+        """Argo's ``backoff.maxDuration`` for this step: the policy's, else derived, else none."""
+        if self.retry.max_duration is not None:
+            return self.retry.max_duration
+        needed = self.retries_need_seconds()
+        return None if needed is None else f"{needed}s"
 
     def resources(self) -> Resources | None:
         """The Hera resources of the step's container, or ``None`` when nothing is set."""
@@ -126,7 +177,7 @@ DEFAULT_PREFETCH = StepOptions(
     cpu="100m",
     memory="256Mi",
     timeout_seconds=900,
-    retry=RetryPolicy(limit=3, backoff="10s", factor=2, max_duration="15m", cap="2m"),
+    retry=RetryPolicy(limit=3, backoff="10s", factor=2, cap="2m"),
 )
 DEFAULT_BUILD = StepOptions(
     cpu="1",
@@ -134,13 +185,15 @@ DEFAULT_BUILD = StepOptions(
     # kaniko sets no per-request timeout: a hung or 1 byte/s registry holds the build until this
     # deadline, whose message the retry rule accepts. Large CUDA images: raise it per build.
     timeout_seconds=2700,
-    retry=RetryPolicy(limit=2, backoff="30s", factor=2, max_duration="3h", cap="5m"),
+    # Argo waits out the first backoff before it reads the retry expression, so a deterministic
+    # failure is reported one backoff late: keep the first one short.
+    retry=RetryPolicy(limit=2, backoff="15s", factor=2, cap="5m"),
 )
 DEFAULT_PUSH = StepOptions(
     cpu="250m",
     memory="512Mi",
     timeout_seconds=3600,
-    retry=RetryPolicy(limit=4, backoff="15s", factor=2, max_duration="1h", cap="5m"),
+    retry=RetryPolicy(limit=4, backoff="15s", factor=2, cap="5m"),
 )
 
 

@@ -14,13 +14,14 @@ from hera.workflows import RetryStrategy
 from hera.workflows.models import Backoff
 
 from hera_imagebuild.builders import KANIKO
-from hera_imagebuild.client.options import RetryPolicy
+from hera_imagebuild.client.options import StepOptions
 from hera_imagebuild.common.failures import step_retry_expression
 
 
-def _strategy(policy: RetryPolicy, expression: str) -> RetryStrategy:
+def _strategy(step: StepOptions, expression: str) -> RetryStrategy:
+    policy = step.retry
     backoff = Backoff(
-        duration=policy.backoff, factor=policy.factor, max_duration=policy.max_duration, cap=policy.cap
+        duration=policy.backoff, factor=policy.factor, max_duration=step.max_duration(), cap=policy.cap
     )
     # retryPolicy Always: the expression alone decides (the default, OnFailure, never retries
     # a pod-level Error such as an eviction, which the expressions accept).
@@ -29,11 +30,11 @@ def _strategy(policy: RetryPolicy, expression: str) -> RetryStrategy:
     )
 
 
-def step_retry(policy: RetryPolicy) -> RetryStrategy:
+def step_retry(step: StepOptions) -> RetryStrategy:
     """The retry strategy of the prefetch and push steps (transient exit code or pod error)."""
-    return _strategy(policy, step_retry_expression())
+    return _strategy(step, step_retry_expression())
 
 
-def build_retry(policy: RetryPolicy) -> RetryStrategy:
+def build_retry(step: StepOptions) -> RetryStrategy:
     """The retry strategy of the kaniko step (transient error lines or pod error only)."""
-    return _strategy(policy, KANIKO.failures.retry_expression())
+    return _strategy(step, KANIKO.failures.retry_expression())

@@ -244,7 +244,7 @@ def prefetch_template(name: str, settings: BuildSettings, *, context_kind: str) 
         ],
         volumes=list(volumes),
         mounts=mounts,
-        retry=step_retry(settings.prefetch.retry),
+        retry=step_retry(settings.prefetch),
         security=_RUNTIME_SECURITY,
     )
 
@@ -311,7 +311,7 @@ def build_template(name: str, settings: BuildSettings, *, context_kind: str) -> 
         outputs=outputs,
         volumes=volumes,
         mounts=mounts,
-        retry=build_retry(settings.build.retry),
+        retry=build_retry(settings.build),
         security=_KANIKO_SECURITY,
         output_dir=paths.output,
     )
@@ -357,7 +357,7 @@ def push_template(name: str, settings: BuildSettings) -> Container:
         ],
         volumes=volumes,
         mounts=mounts,
-        retry=step_retry(settings.push.retry),
+        retry=step_retry(settings.push),
         security=security,
     )
 

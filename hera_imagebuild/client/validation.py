@@ -68,6 +68,18 @@ def duration(field: str, value: str) -> str:
     return matching(field, value, _DURATION, "a duration such as '30', '10s', '2m' or '1h30m'")
 
 
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ns|us|ms|s|m|h)")
+
+
+def duration_seconds(field: str, value: str) -> float:
+    """The seconds an Argo duration (``"30"``, ``"1h30m"``) stands for."""
+    duration(field, value)
+    if value.isdigit():
+        return float(value)
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in _DURATION_PART.findall(value))
+
+
 def positive_int(field: str, value: int, *, minimum: int = 1) -> int:
     """An integer of at least ``minimum`` (bools are not integers here)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from hera_imagebuild.client.options import RetryPolicy
+from hera_imagebuild.client.options import (
+    DEFAULT_BUILD,
+    DEFAULT_PREFETCH,
+    DEFAULT_PUSH,
+    POD_START_ALLOWANCE,
+    RetryPolicy,
+    StepOptions,
+)
 from hera_imagebuild.client.retry import build_retry, step_retry
 from hera_imagebuild.common.failures import EXIT_FAILED, EXIT_TRANSIENT
 
@@ -53,8 +60,8 @@ DETERMINISTIC_LINES = [
     "",
 ]
 
-BUILD_EXPRESSION = build_retry(RetryPolicy(limit=2)).expression
-STEP_EXPRESSION = step_retry(RetryPolicy(limit=2)).expression
+BUILD_EXPRESSION = build_retry(StepOptions(retry=RetryPolicy(limit=2))).expression
+STEP_EXPRESSION = step_retry(StepOptions(retry=RetryPolicy(limit=2))).expression
 
 
 @pytest.mark.parametrize("line", TRANSIENT_LINES)
@@ -115,7 +122,7 @@ def test_every_step_retries_a_pod_the_kubelet_stopped(message: str, exit_code: s
 
 def test_retry_strategy_carries_policy_and_lets_the_expression_decide() -> None:
     strategy = build_retry(
-        RetryPolicy(limit=5, backoff="20s", factor=3, max_duration="2h", cap="10m")
+        StepOptions(retry=RetryPolicy(limit=5, backoff="20s", factor=3, max_duration="2h", cap="10m"))
     ).build()
     assert strategy.limit is not None
     assert strategy.limit.root == 5
@@ -135,3 +142,52 @@ def test_evaluator_refuses_what_it_does_not_know() -> None:
         evaluate('lastRetry.message contains "x"', last_retry())
     with pytest.raises(ExprSyntaxError):
         evaluate("lastRetry.exitCode > 1", last_retry())
+
+
+def _argo_attempt_windows(step: StepOptions) -> list[tuple[float, float]]:
+    """(start, end) of each attempt when every one runs into its timeout, as Argo schedules them.
+
+    Argo waits ``backoff * factor**(n-1)`` (at most ``cap``) after attempt n before it starts the
+    next, and from the second attempt gives the pod only what is left of ``maxDuration`` counted
+    from the first attempt's start (workflow/controller/operator.go: processNodeRetries sets
+    opts.executionDeadline = firstChild.StartedAt + maxDuration).
+    """
+    assert step.timeout_seconds is not None
+    policy = step.retry
+    base = {"10s": 10, "15s": 15, "20s": 20, "30s": 30}[policy.backoff]
+    cap = {"2m": 120, "5m": 300, "10m": 600}[policy.cap or "10m"]
+    windows, start = [], 0.0
+    for attempt in range(policy.limit + 1):
+        end = start + POD_START_ALLOWANCE + step.timeout_seconds
+        windows.append((start, end))
+        start = end + min(cap, base * policy.factor**attempt)
+    return windows
+
+
+@pytest.mark.parametrize(
+    "step", [DEFAULT_PREFETCH, DEFAULT_BUILD, DEFAULT_PUSH], ids=["prefetch", "build", "push"]
+)
+def test_every_attempt_gets_its_whole_timeout_within_max_duration(step: StepOptions) -> None:
+    """Was: push's 3600 s timeout under maxDuration 1h left attempts 2-5 nothing."""
+    backoff = step_retry(step).build().backoff
+    assert backoff is not None and backoff.max_duration is not None
+    max_duration = int(backoff.max_duration.removesuffix("s"))
+    windows = _argo_attempt_windows(step)
+    assert len(windows) == step.retry.limit + 1
+    assert windows[-1][1] <= max_duration
+    # Not padded beyond what the attempts need either: the step's worst case is this bound.
+    assert max_duration - windows[-1][1] < 1
+
+
+def test_a_max_duration_too_short_for_the_attempts_is_refused_with_what_would_fit() -> None:
+    with pytest.raises(ValueError) as caught:
+        StepOptions(timeout_seconds=3600, retry=RetryPolicy(limit=4, backoff="15s", max_duration="1h"))
+    message = str(caught.value)
+    needed = 5 * (3600 + POD_START_ALLOWANCE) + 15 + 30 + 60 + 120
+    assert f"retry.max_duration: '1h' is not valid; expected at least {needed}s" in message
+    assert "or leave it unset" in message
+    # Long enough, or no timeout to add up: accepted as given.
+    assert (
+        StepOptions(timeout_seconds=60, retry=RetryPolicy(limit=1, max_duration="1h")).max_duration() == "1h"
+    )
+    assert StepOptions(retry=RetryPolicy(limit=1)).max_duration() is None
