@@ -70,7 +70,7 @@ with (
     smoke = serve_smoke_test(arguments={"image": server_img.image_ref, "model": model.get_artifact("model")})
     features_img >> features >> model >> scores
     trainer_img >> model
-    [scores, server_img.task] >> smoke
+    [scores, server_img] >> smoke
 
 if __name__ == "__main__":
     print(w.to_yaml(), end="")

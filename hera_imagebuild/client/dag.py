@@ -9,9 +9,6 @@ artifact ``context``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from hera.workflows import DAG, Artifact, Container, Parameter, Task
 from hera.workflows import models as m
 
@@ -31,44 +28,38 @@ def _task_output(task: str, name: str) -> str:
     return f"{{{{tasks.{task}.outputs.parameters.{name}}}}}"
 
 
-@dataclass(frozen=True)
-class BuildHandle:
-    """What a build task gives later tasks: Argo references to its outputs.
+class BuildHandle(Task):
+    """A task that runs a build DAG, with Argo references to the build's outputs.
 
-    Pass the strings as task arguments (``arguments={"image": handle.image_ref}``)
-    and make the consumer depend on :attr:`task` (``handle >> train`` works too).
-
-    Attributes:
-        task: The Hera task that runs the build DAG.
-        name: The task's name.
-        digest: ``sha256:...`` of the pushed manifest.
-        image_ref: ``registry/repository@sha256:...`` for the first destination.
-        image_refs: JSON list of ``repository@sha256:...``, one per destination.
-        base_images: JSON list of the base images prefetch pinned (from the prefetch step).
+    It is a Hera :class:`~hera.workflows.Task`, so every dependency form works:
+    ``image >> train``, ``[image_a, image_b] >> train``, ``fetch >> image``. Pass
+    the output references as task arguments (``arguments={"image": image.image_ref}``).
+    The references are built from the task's name because ``Task.get_parameter``
+    cannot see into a ``templateRef``.
     """
 
-    task: Task
-    name: str
-    digest: str
-    image_ref: str
-    image_refs: str
-    base_images: str
+    def _output(self, name: str) -> str:
+        return f"{{{{tasks.{self.name}.outputs.parameters.{name}}}}}"
 
-    @classmethod
-    def for_task(cls, task: Task) -> BuildHandle:
-        """The handle of ``task``, which runs a build DAG (inline or through ``templateRef``)."""
-        return cls(
-            task=task,
-            name=task.name,
-            digest=_task_output(task.name, p.OUT_DIGEST),
-            image_ref=_task_output(task.name, p.OUT_IMAGE_REF),
-            image_refs=_task_output(task.name, p.OUT_IMAGE_REFS),
-            base_images=_task_output(task.name, BASE_IMAGES),
-        )
+    @property
+    def digest(self) -> str:
+        """``sha256:...`` of the pushed manifest."""
+        return self._output(p.OUT_DIGEST)
 
-    def __rshift__(self, other: Any) -> Any:
-        """``handle >> task``: ``task`` runs after the build."""
-        return self.task >> other
+    @property
+    def image_ref(self) -> str:
+        """``registry/repository@sha256:...`` for the first destination."""
+        return self._output(p.OUT_IMAGE_REF)
+
+    @property
+    def image_refs(self) -> str:
+        """JSON list of ``repository@sha256:...``, one per destination."""
+        return self._output(p.OUT_IMAGE_REFS)
+
+    @property
+    def base_images(self) -> str:
+        """JSON list of the base images prefetch pinned (from the prefetch step)."""
+        return self._output(BASE_IMAGES)
 
 
 def dag_inputs(settings: BuildSettings, *, context_kind: str) -> list[Parameter | Artifact]:

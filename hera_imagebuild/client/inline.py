@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from hera.workflows import DAG, Artifact, Container, Parameter, Task, Workflow
+from hera.workflows import DAG, Artifact, Container, Parameter, Workflow
 from hera.workflows._context import _context
 
 from hera_imagebuild.client import validation as v
@@ -96,10 +96,9 @@ class ImageBuild:
                 "'with Workflow(...):' and 'with DAG(...):'"
             )
         self.add_templates(pieces[0])
-        task = Task(
+        return BuildHandle(
             name=v.dns_label("task name", name or self.name),
             template=self.dag,
             arguments=task_arguments(self.spec),
             **task_kwargs,  # type: ignore[arg-type]
         )
-        return BuildHandle.for_task(task)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from hera.workflows import DAG, ClusterWorkflowTemplate, Task, Workflow, WorkflowTemplate
+from hera.workflows import DAG, ClusterWorkflowTemplate, Workflow, WorkflowTemplate
 from hera.workflows.models import TemplateRef
 
 from hera_imagebuild._version import __version__
@@ -105,9 +105,7 @@ def build_from_template(
         template=ENTRYPOINT,
         cluster_scope=cluster_scope or None,
     )
-    task = Task(name=v.dns_label("name", name), template_ref=ref, arguments=task_arguments(spec))
-    # Task.get_parameter cannot see into a templateRef: the handle builds the references itself.
-    return BuildHandle.for_task(task)
+    return BuildHandle(name=v.dns_label("name", name), template_ref=ref, arguments=task_arguments(spec))
 
 
 def build_workflow(

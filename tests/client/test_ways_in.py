@@ -169,11 +169,33 @@ def test_context_from_an_upstream_task(argo_schemas: list[ArgoSchema]) -> None:
         fetch = FETCH()
         image = build()
         assert isinstance(fetch, Task)
-        fetch >> image.task
+        fetch >> image
     task = _task(as_dict(workflow), "trainer")
     assert task["arguments"]["artifacts"] == [
         {"name": "context", "from": "{{tasks.fetch-code.outputs.artifacts.source}}"}
     ]
+    assert lint_text(workflow.to_yaml(), argo_schemas) == []
+
+
+def test_build_handles_take_every_dependency_form_a_task_takes(argo_schemas: list[ArgoSchema]) -> None:
+    """``[handle_a, handle_b] >> task`` raised AssertionError inside Hera: handles were not Tasks."""
+    first, second = ImageBuild(spec(), name="trainer"), ImageBuild(spec(), name="server")
+    with Workflow(generate_name="p-", entrypoint="main") as workflow, DAG(name="main"):
+        fetch = FETCH()
+        trainer, server = first(), second()
+        smoke = CONSUMER(
+            arguments={"image": server.image_ref, "digest": server.digest, "refs": server.image_refs}
+        )
+        fetch >> trainer
+        [trainer, server] >> smoke
+        via_template = build_from_template(spec(), name="from-template")
+        via_template >> smoke
+    document = as_dict(workflow)
+    assert _task(document, "trainer")["depends"] == "fetch-code"
+    assert _task(document, CONSUMER.name)["depends"] == "trainer && server && from-template"
+    assert _task(document, CONSUMER.name)["arguments"]["parameters"][0]["value"] == (
+        "{{tasks.server.outputs.parameters.image-ref}}"
+    )
     assert lint_text(workflow.to_yaml(), argo_schemas) == []
 
 
