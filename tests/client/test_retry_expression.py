@@ -170,7 +170,8 @@ def _argo_attempt_windows(step: StepOptions) -> list[tuple[float, float]]:
 def test_every_attempt_gets_its_whole_timeout_within_max_duration(step: StepOptions) -> None:
     """Was: push's 3600 s timeout under maxDuration 1h left attempts 2-5 nothing."""
     backoff = step_retry(step).build().backoff
-    assert backoff is not None and backoff.max_duration is not None
+    assert backoff is not None
+    assert backoff.max_duration is not None
     max_duration = int(backoff.max_duration.removesuffix("s"))
     windows = _argo_attempt_windows(step)
     assert len(windows) == step.retry.limit + 1
@@ -180,7 +181,7 @@ def test_every_attempt_gets_its_whole_timeout_within_max_duration(step: StepOpti
 
 
 def test_a_max_duration_too_short_for_the_attempts_is_refused_with_what_would_fit() -> None:
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(ValueError, match=r"retry\.max_duration") as caught:
         StepOptions(timeout_seconds=3600, retry=RetryPolicy(limit=4, backoff="15s", max_duration="1h"))
     message = str(caught.value)
     needed = 5 * (3600 + POD_START_ALLOWANCE) + 15 + 30 + 60 + 120
