@@ -9,6 +9,7 @@ from hera_imagebuild.lint.documents import API_VERSION, WORKFLOW_KINDS, Document
 from hera_imagebuild.lint.keys import unknown_keys
 from hera_imagebuild.lint.problem import Finding, Problem, path_order
 from hera_imagebuild.lint.references import TemplateRegistry, check_references
+from hera_imagebuild.lint.rules import check_rules
 from hera_imagebuild.lint.schema import ArgoSchema, validate_with_schemas
 
 
@@ -64,6 +65,7 @@ def lint_documents(
                 *validate_with_schemas(schemas, document.kind, document.body),
                 *unknown_keys(document.kind, document.body),
                 *check_references(document, registry, allow_unresolved_refs=allow_unresolved_refs),
+                *check_rules(document),
             ]
         problems.extend(document.problem(finding) for finding in sorted(set(findings), key=_sort_key))
     return problems

@@ -6,6 +6,7 @@ against the WorkflowTemplates and ClusterWorkflowTemplates of the same lint run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -14,7 +15,7 @@ from hera_imagebuild.lint.dag import ancestors, find_cycle, parse_depends
 from hera_imagebuild.lint.documents import Document, iter_named
 from hera_imagebuild.lint.problem import Finding, JsonPath, listing
 from hera_imagebuild.lint.tags import ARGO_ROOTS, Tag, TagError, expression_references, iter_tags
-from hera_imagebuild.lint.variables import Node, Scope, names, node_for, resolve
+from hera_imagebuild.lint.variables import EarlierSteps, Including, Node, Scope, names, node_for, resolve
 
 _LOOPS = ("withItems", "withParam", "withSequence")
 # An input artifact with a location (or taken from another artifact) needs no argument.
@@ -23,6 +24,8 @@ _ARTIFACT_SOURCES = frozenset((*_ARTIFACT_LOCATIONS, "from", "fromExpression"))
 _PARAMETER_DEFAULTS = ("value", "default", "valueFrom")
 _TAG_EXCERPT = 60
 _TEMPLATE_KINDS = ("WorkflowTemplate", "ClusterWorkflowTemplate")
+# workflow/validate/validate.go: paramRegex.
+_PARAMETER_TAG = re.compile(r"\{\{[-a-zA-Z0-9]+(\.[-a-zA-Z0-9_]+)*\}\}")
 
 
 class TemplateRegistry:
@@ -79,7 +82,10 @@ class ReferenceChecker:
         if referenced is not None:
             parameters.update(names(_arguments(referenced.spec).get("parameters")))
         unresolved = "workflowTemplateRef" in spec and referenced is None
-        self.workflow_parameters = None if unresolved else frozenset(parameters)
+        # A WorkflowTemplate's parameters may come from the workflow that uses it
+        # (workflow/validate/validate.go: resolveAllVariables, workflowTemplateValidation).
+        open_parameters = unresolved or self.document.kind in _TEMPLATE_KINDS
+        self.workflow_parameters = None if open_parameters else frozenset(parameters)
         if not unresolved:
             self._check_entrypoint(spec, spec_path, referenced, parameters)
         if isinstance(spec.get("onExit"), str):
@@ -243,6 +249,10 @@ class ReferenceChecker:
         """Arguments passed must be declared inputs; inputs without a default must be passed."""
         arguments = _arguments(call)
         inputs = _mapping(template.get("inputs"))
+        if not inputs:
+            # Arguments are matched to declared inputs only (workflow/common/util.go: ProcessArgs);
+            # a template without inputs ignores them, as generic callers rely on.
+            return
         for kind, defaults in (("parameters", _PARAMETER_DEFAULTS), ("artifacts", _ARTIFACT_SOURCES)):
             declared = {name: item for _, item, name in iter_named(inputs.get(kind))}
             passed = set()
@@ -280,10 +290,15 @@ class ReferenceChecker:
 
     def _check_node(self, node: dict[str, Any], path: JsonPath, scope: Scope) -> None:
         """Variables of one task or step; an inline template is a template of its own."""
-        scope = replace(scope, current=node.get("name"), loop=any(loop in node for loop in _LOOPS))
+        name = node.get("name")
+        scope = replace(scope, current=name, loop=any(loop in node for loop in _LOOPS))
         for key, value in node.items():
             if key == "inline" and isinstance(value, dict):
                 self._check_template(value, (*path, key))
+            elif key == "hooks" and isinstance(name, str) and scope.visible is not None:
+                # Hooks run once the task has started or ended: it reads its own outputs and
+                # status (workflow/validate/validate.go: validateDAG adds them for hooks).
+                self._strings(value, (*path, key), replace(scope, visible=Including(scope.visible, name)))
             elif key != "name":
                 self._strings(value, (*path, key), scope)
 
@@ -307,7 +322,8 @@ class ReferenceChecker:
             self._add(tasks_path, f"dependency cycle: {' -> '.join(cycle)}")
         if isinstance(dag.get("target"), str):
             for target in dag["target"].split():
-                if target not in nodes:
+                # workflow/validate/validate.go: validateDAGTargets skips a '{{...}}' target.
+                if target not in nodes and not _PARAMETER_TAG.fullmatch(target):
                     self._add((*path, "target"), f"no task '{target}' (tasks: {listing(nodes)})")
         before = ancestors(graph)
         for index, task, name in entries:
@@ -368,7 +384,7 @@ class ReferenceChecker:
                 nodes.setdefault(name, node_for(callee.template, callee.label))
                 group_of.setdefault(name, group_index)
         for group_index, group in enumerate(groups):
-            earlier = frozenset(name for name, where in group_of.items() if where < group_index)
+            earlier = EarlierSteps(group_of, group_index)
             node_scope = replace(scope, nodes=nodes, node_root="steps", visible=earlier)
             for index, step, _ in iter_named(group):
                 self._check_node(step, (*path, group_index, index), node_scope)

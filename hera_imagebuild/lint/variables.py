@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +56,29 @@ def node_for(template: Mapping[str, Any] | None, label: str) -> Node:
 
 
 @dataclass(frozen=True)
+class Including:
+    """The names of ``base`` and ``name`` too (a task's or step's hooks see the task itself)."""
+
+    base: Container[str]
+    name: str
+
+    def __contains__(self, item: object) -> bool:
+        return item == self.name or item in self.base
+
+
+@dataclass(frozen=True)
+class EarlierSteps:
+    """The steps of groups before ``group`` (``group_of``: step name -> its group's index)."""
+
+    group_of: Mapping[str, int]
+    group: int
+
+    def __contains__(self, item: object) -> bool:
+        where = self.group_of.get(item) if isinstance(item, str) else None
+        return where is not None and where < self.group
+
+
+@dataclass(frozen=True)
 class Scope:
     """What a string at some place in a document may refer to.
 
@@ -76,7 +99,7 @@ class Scope:
     workflow_parameters: frozenset[str] | None = None
     nodes: Mapping[str, Node] = field(default_factory=dict)
     node_root: str = ""
-    visible: frozenset[str] | None = None
+    visible: Container[str] | None = None
     current: str | None = None
     loop: bool = False
 
