@@ -1,7 +1,8 @@
 """``hera-imagebuild lint``: check Argo documents offline.
 
 Exit codes: 0 clean, 1 problems found (one line each on stdout:
-``FILE: KIND/NAME: PATH: MESSAGE``), 2 usage error (unreadable file, bad YAML, bad schema).
+``FILE: KIND/NAME: PATH: MESSAGE``), 2 usage error (unreadable, empty, oversized or non-regular
+file, bad YAML or an alias bomb, bad schema, no schema of the ``--argo-version``).
 """
 
 from __future__ import annotations
@@ -9,13 +10,32 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hera_imagebuild.lint import LintInputError, lint_documents, load_files, load_schemas
+from hera_imagebuild.lint import (
+    ARGO_VERSIONS,
+    LintInputError,
+    lint_documents,
+    load_files,
+    load_schemas,
+    skipped_documents,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``lint`` options to ``parser``."""
     parser.add_argument(
-        "files", nargs="+", metavar="FILE", help="YAML files to lint (several documents each allowed)"
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="YAML files to lint (several documents each allowed; - reads standard input). Documents "
+        "of other kinds (ConfigMap, Secret...) are skipped with a note.",
+    )
+    parser.add_argument(
+        "--argo-version",
+        choices=ARGO_VERSIONS,
+        help="the Argo release the documents are for: only its schemas (by the release in the file "
+        "name, e.g. schema-v3.7.14.json) and its fields (3.7: synchronization.mutex/semaphore and "
+        "cron schedule; 4.0: plugin artifacts). Default: every release at once, since the project "
+        "supports both: every schema given, and only fields that all releases have.",
     )
     parser.add_argument(
         "--schema",
@@ -47,17 +67,25 @@ def run(args: argparse.Namespace) -> int:
         schemas = [schema for location in args.schema for schema in load_schemas(location)]
         documents = load_files(args.files)
         references = load_files(args.ref)
+        problems = lint_documents(
+            documents,
+            schemas=schemas,
+            references=references,
+            allow_unresolved_refs=args.allow_unresolved_refs,
+            argo_version=args.argo_version,
+        )
     except LintInputError as error:
         print(f"hera-imagebuild lint: error: {error}", file=sys.stderr)
         return 2
-    problems = lint_documents(
-        documents, schemas=schemas, references=references, allow_unresolved_refs=args.allow_unresolved_refs
-    )
+    for skipped in skipped_documents(documents):
+        print(
+            f"lint: {skipped.file}: {skipped.kind}/{skipped.name}: skipped (not an Argo workflow kind)",
+            file=sys.stderr,
+        )
     for problem in problems:
         print(problem)
-    checked = (
-        ", ".join(schema.label for schema in schemas) or "none (pass --schema to validate against Argo's)"
-    )
+    used = [schema for schema in schemas if args.argo_version in (None, schema.version)]
+    checked = ", ".join(schema.label for schema in used) or "none (pass --schema to validate against Argo's)"
     summary = f"{len(problems)} problem(s)" if problems else "clean"
     print(f"lint: {len(documents)} document(s), schemas: {checked}: {summary}", file=sys.stderr)
     return 1 if problems else 0

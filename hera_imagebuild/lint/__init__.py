@@ -24,7 +24,7 @@ Example::
         print(problem)  # FILE: KIND/NAME: PATH: MESSAGE
 """
 
-from hera_imagebuild.lint.api import lint_documents, lint_files
+from hera_imagebuild.lint.api import lint_documents, lint_files, skipped_documents
 from hera_imagebuild.lint.documents import (
     WORKFLOW_KINDS,
     Document,
@@ -32,10 +32,12 @@ from hera_imagebuild.lint.documents import (
     load_files,
     parse_documents,
 )
+from hera_imagebuild.lint.keys import ARGO_VERSIONS
 from hera_imagebuild.lint.problem import Problem
 from hera_imagebuild.lint.schema import PATCHED_DEFINITIONS, ArgoSchema, load_schema, load_schemas
 
 __all__ = [
+    "ARGO_VERSIONS",
     "PATCHED_DEFINITIONS",
     "WORKFLOW_KINDS",
     "ArgoSchema",
@@ -48,4 +50,5 @@ __all__ = [
     "load_schema",
     "load_schemas",
     "parse_documents",
+    "skipped_documents",
 ]

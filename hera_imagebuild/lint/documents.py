@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,13 @@ def _timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+
+#: Largest file lint reads (Argo objects live in etcd, whose requests are at most 1.5 MiB).
+MAX_FILE_BYTES = 8 * 1024 * 1024
+#: Largest size of a document with its YAML aliases expanded (see ``_check_expanded_size``).
+MAX_EXPANDED_SIZE = 4 * MAX_FILE_BYTES
+#: Deepest nesting of mappings and lists lint walks (Argo documents need a few dozen levels).
+MAX_DEPTH = 200
 
 #: Kinds the linter checks, all in ``argoproj.io/v1alpha1``.
 WORKFLOW_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
@@ -89,7 +99,9 @@ def parse_documents(text: str, file: str) -> list[Document]:
     """Parse every non-empty YAML document of ``text``.
 
     Raises:
-        LintInputError: ``text`` is not valid YAML (the message names the file and line).
+        LintInputError: ``text`` is not valid YAML (the message names the file and line), or a
+            document expands past :data:`MAX_EXPANDED_SIZE` through aliases, refers to itself, or
+            nests deeper than :data:`MAX_DEPTH`.
     """
     try:
         bodies = list(yaml.load_all(text, Loader=_Loader))
@@ -98,23 +110,106 @@ def parse_documents(text: str, file: str) -> list[Document]:
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         reason = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise LintInputError(f"{file}:{where}: not valid YAML: {reason}") from None
-    return [Document(file, index, body) for index, body in enumerate(bodies, start=1) if body is not None]
+    documents = [
+        Document(file, index, body) for index, body in enumerate(bodies, start=1) if body is not None
+    ]
+    for document in documents:
+        _check_expanded_size(document)
+    return documents
+
+
+def _check_expanded_size(document: Document) -> None:
+    """Refuse alias bombs: the size of the document with every alias expanded is bounded.
+
+    The loader shares one object per anchor, so loading is cheap, but every check walks the
+    expanded tree. Sizes are computed once per shared object: linear in the file, not in the
+    expansion. A size is one per mapping and list plus the length of each string.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[Any, int, bool]] = [(document.body, 1, False)]
+    while stack:
+        value, depth, finished = stack.pop()
+        children = _children(value)
+        if children is None:
+            continue
+        key = id(value)
+        if finished:
+            active.discard(key)
+            sizes[key] = size = 1 + sum(
+                sizes[id(child)] if _children(child) is not None else _size(child) for child in children
+            )
+            if size > MAX_EXPANDED_SIZE:
+                raise LintInputError(
+                    f"{document.file}: document {document.index} expands to more than "
+                    f"{MAX_EXPANDED_SIZE} nodes and characters through YAML aliases (an alias bomb?)"
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise LintInputError(
+                f"{document.file}: document {document.index} refers to itself through a YAML alias"
+            )
+        if depth > MAX_DEPTH:
+            raise LintInputError(
+                f"{document.file}: document {document.index} nests deeper than {MAX_DEPTH} levels"
+            )
+        active.add(key)
+        stack.append((value, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+
+
+def _children(value: Any) -> list[Any] | None:
+    if isinstance(value, dict):
+        return [*value.keys(), *value.values()]
+    return value if isinstance(value, list) else None
+
+
+def _size(scalar: Any) -> int:
+    return len(scalar) if isinstance(scalar, str) else 1
+
+
+def _read(path: str | Path) -> str:
+    """The text of one file (``-``: standard input), refusing what is not a regular file or too large."""
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    else:
+        try:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just after.
+            descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except OSError as error:
+            raise LintInputError(f"{path}: cannot read: {error.strerror or error}") from None
+        with os.fdopen(descriptor, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise LintInputError(
+                    f"{path}: not a regular file (a FIFO, device or directory): give a file, or - for stdin"
+                )
+            try:
+                data = stream.read(MAX_FILE_BYTES + 1)
+            except OSError as error:
+                raise LintInputError(f"{path}: cannot read: {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise LintInputError(f"{path}: larger than {MAX_FILE_BYTES} bytes, lint's limit for one file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LintInputError(f"{path}: cannot read: {error}") from None
 
 
 def load_files(paths: Iterable[str | Path]) -> list[Document]:
-    """Read and parse every file in ``paths`` (``-`` is not special: give real files).
+    """Read and parse every file in ``paths``; ``-`` is standard input.
 
     Raises:
-        LintInputError: a file cannot be read or is not valid YAML.
+        LintInputError: a file cannot be read, is not a regular file, is larger than
+            :data:`MAX_FILE_BYTES`, is not valid YAML or holds no document.
     """
     documents: list[Document] = []
     for path in paths:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            raise LintInputError(f"{path}: cannot read: {reason}") from None
-        documents.extend(parse_documents(text, str(path)))
+        found = parse_documents(_read(path), "<stdin>" if str(path) == "-" else str(path))
+        if not found:
+            raise LintInputError(f"{path}: holds no YAML document (empty file?)")
+        documents.extend(found)
     return documents
 
 

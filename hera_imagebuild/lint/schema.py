@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ PATCHED_DEFINITIONS: dict[str, dict[str, Any]] = {
 }
 
 _JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
+_VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.\d+)?")
 _MAX_MESSAGE = 200
 _RESULTS_KEPT = 512  # validation results remembered per schema (oldest dropped first)
 _short = reprlib.Repr()
@@ -58,6 +60,12 @@ class ArgoSchema:
     def label(self) -> str:
         """How problem lines name this schema: its file name."""
         return self.path.name
+
+    @property
+    def version(self) -> str | None:
+        """The Argo release (``"3.7"``) in the file name (``schema-v3.7.14.json``), if it names one."""
+        match = _VERSION.search(self.path.name)
+        return f"{match.group(1)}.{match.group(2)}" if match else None
 
     def validator(self, kind: str) -> Draft202012Validator:
         """The (cached) validator for documents of ``kind``, one of :data:`WORKFLOW_KINDS`."""
@@ -159,6 +167,24 @@ def load_schemas(path: str | Path) -> list[ArgoSchema]:
             raise LintInputError(f"{path}: schema directory holds no *.json file")
         return [load_schema(file) for file in files]
     return [load_schema(location)]
+
+
+def select_schemas(schemas: Sequence[ArgoSchema], version: str | None) -> list[ArgoSchema]:
+    """The schemas of Argo ``version`` (all of them for ``None``), by the release in their file name.
+
+    Raises:
+        LintInputError: schemas were given but none is of ``version``.
+    """
+    if version is None:
+        return list(schemas)
+    selected = [schema for schema in schemas if schema.version == version]
+    if schemas and not selected:
+        given = ", ".join(schema.label for schema in schemas)
+        raise LintInputError(
+            f"no schema of Argo {version} among {given} (a file name must hold the release, "
+            f"like schema-v{version}.0.json)"
+        )
+    return selected
 
 
 def validate_with_schemas(schemas: Sequence[ArgoSchema], kind: str, body: Any) -> list[Finding]:

@@ -58,22 +58,30 @@ def test_refs_and_allowing_unresolved_refs(capsys: pytest.CaptureFixture[str]) -
     assert lint(capsys, "--allow-unresolved-refs", user)[:2] == (0, [])
 
 
-def test_unknown_kind_is_a_problem_line(
+def test_other_kinds_are_skipped_with_a_note_and_a_misspelt_kind_is_a_problem(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, bad_input: BadInputRecorder
 ) -> None:
     path = tmp_path / "mixed.yaml"
     path.write_text(
         (FIXTURES / "good" / "steps-pipeline.yaml").read_text()
         + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n"
+        + "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: cache}\n"
     )
+    code, out, err = lint(capsys, str(path))
+    assert (code, out) == (0, [])
+    notes = [line for line in err.splitlines() if "skipped" in line]
+    assert notes == [
+        f"lint: {path}: {name}: skipped (not an Argo workflow kind)"
+        for name in ("ConfigMap/settings", "PersistentVolumeClaim/cache")
+    ]
+    path.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflw\nmetadata: {name: typo}\nspec: {}\n")
     code, out, _ = lint(capsys, str(path))
     expected = (
-        f"{path}: ConfigMap/settings: kind: kind 'ConfigMap' is not checked "
-        "(accepted: Workflow, WorkflowTemplate, ClusterWorkflowTemplate, CronWorkflow); "
-        "lint only Argo workflow documents"
+        f"{path}: Workflw/typo: kind: kind 'Workflw' is not an Argo workflow kind "
+        "(accepted: Workflow, WorkflowTemplate, ClusterWorkflowTemplate, CronWorkflow)"
     )
     assert (code, out) == (1, [expected])
-    bad_input.record(area="CLI", given="hera-imagebuild lint FILE with a ConfigMap document", error=out[0])
+    bad_input.record(area="CLI", given="hera-imagebuild lint FILE with kind: Workflw", error=out[0])
 
 
 @pytest.mark.parametrize(
