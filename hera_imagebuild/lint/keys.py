@@ -68,12 +68,13 @@ def known_fields(model: type[BaseModel]) -> dict[str, _Shape]:
 
 #: The Argo releases lint targets (``--argo-version``); ``None`` means every one of them.
 ARGO_VERSIONS = ("3.7", "4.0")
-#: Fields that Argo 3.7 has and 4.0 removed (model -> field -> the model of its value, ``None``
-#: for a scalar). Hera's models are Argo 4.0's; test_lint_schema checks both tables against the
-#: properties of the two releases' JSON schemas.
+#: Fields that Argo 3.7 has and 4.0 removed, or typed differently (model -> field -> the model
+#: of its value in 3.7, ``None`` for a scalar). Hera's models are Argo 4.0's; test_lint_schema
+#: checks both tables against the two releases' JSON schemas.
 ONLY_IN_3_7: dict[str, dict[str, str | None]] = {
     "Synchronization": {"mutex": "Mutex", "semaphore": "SemaphoreRef"},
     "CronWorkflowSpec": {"schedule": None},
+    "Cache": {"configMap": "ConfigMapKeySelector"},  # 4.0: a LocalObjectReference
 }
 #: Fields that Argo 4.0 added (model -> fields).
 ONLY_IN_4_0: dict[str, frozenset[str]] = {

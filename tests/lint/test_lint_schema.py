@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from hera_imagebuild.lint import (
     parse_documents,
 )
 from hera_imagebuild.lint.documents import Document
+from hera_imagebuild.lint.keys import ONLY_IN_3_7, ONLY_IN_4_0
+from hera_imagebuild.lint.schema import select_schemas
 
 from .conftest import ARGO_SCHEMA_DIR, ARGO_SCHEMA_FILES, FIXTURES
 
@@ -151,3 +154,46 @@ def test_unquoted_timestamps_stay_strings_as_in_kubernetes(argo_schemas: list[Ar
     text = (FIXTURES / "good" / "steps-pipeline.yaml").read_text(encoding="utf-8")
     text = text.replace("name: steps-pipeline", "name: steps-pipeline\n  annotations: {released: 2026-11-28}")
     assert lint_documents(parse_documents(text, "dated.yaml"), schemas=argo_schemas) == []
+
+
+def _property_models(schema: ArgoSchema) -> dict[str, dict[str, str | None]]:
+    """Argo definition -> property -> the definition it refers to (its items' for a list)."""
+    table: dict[str, dict[str, str | None]] = {}
+    for name, definition in schema.definitions.items():
+        if not name.startswith("io.argoproj.workflow.v1alpha1."):
+            continue
+        properties = definition.get("properties", {})
+        table[name.rsplit(".", 1)[-1]] = {
+            key: (value.get("$ref") or value.get("items", {}).get("$ref") or "").rsplit(".", 1)[-1] or None
+            for key, value in properties.items()
+        }
+    return table
+
+
+def test_the_release_tables_are_the_difference_of_the_two_schemas(argo_schemas: list[ArgoSchema]) -> None:
+    by_version = {schema.version: _property_models(schema) for schema in argo_schemas}
+    old, new = by_version["3.7"], by_version["4.0"]
+    only_old = {
+        model: {key: ref for key, ref in fields.items() if new.get(model, {}).get(key, "-") != ref}
+        for model, fields in old.items()
+    }
+    only_new = {
+        model: frozenset(key for key in fields if key not in old.get(model, {}))
+        for model, fields in new.items()
+    }
+    assert {model: fields for model, fields in only_old.items() if fields} == ONLY_IN_3_7
+    documents = {model: fields for model, fields in only_new.items() if fields and model in ONLY_IN_4_0}
+    assert documents == ONLY_IN_4_0
+    # The rest of 4.0's additions are API types (node status, sync requests), not document fields.
+    assert {model for model, fields in only_new.items() if fields} - set(ONLY_IN_4_0) == {
+        "NodeStatus",
+        "PluginArtifact",
+        "PluginArtifactRepository",
+    }
+
+
+def test_schemas_are_selected_by_the_release_in_their_name(argo_schemas: list[ArgoSchema]) -> None:
+    assert [schema.label for schema in select_schemas(argo_schemas, "3.7")] == ["schema-v3.7.14.json"]
+    assert select_schemas(argo_schemas, None) == argo_schemas
+    with pytest.raises(LintInputError, match=re.escape("no schema of Argo 3.7 among schema-v4.0.9.json")):
+        select_schemas([schema for schema in argo_schemas if schema.version == "4.0"], "3.7")
