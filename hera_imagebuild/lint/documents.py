@@ -180,11 +180,12 @@ def _read(path: str | Path) -> str:
             descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except OSError as error:
             raise LintInputError(f"{path}: cannot read: {error.strerror or error}") from None
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise LintInputError(
+                f"{path}: not a regular file (a FIFO, device or directory): give a file, or - for stdin"
+            )
         with os.fdopen(descriptor, "rb") as stream:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-                raise LintInputError(
-                    f"{path}: not a regular file (a FIFO, device or directory): give a file, or - for stdin"
-                )
             try:
                 data = stream.read(MAX_FILE_BYTES + 1)
             except OSError as error:
