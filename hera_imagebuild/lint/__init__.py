@@ -1,7 +1,6 @@
 """Offline checks of Argo documents: Argo's JSON schema and a stricter check of our own.
 
-Three checks run on every Workflow, WorkflowTemplate, ClusterWorkflowTemplate and CronWorkflow
-(other kinds are reported as not checked):
+These checks run on every Workflow, WorkflowTemplate, ClusterWorkflowTemplate and CronWorkflow:
 
 * Argo's JSON schema, when given (a file, or a directory with one per Argo release). The project
   does not ship it. IntOrString and Quantity are patched to accept numbers (argo-workflows #6060).
@@ -15,6 +14,14 @@ Three checks run on every Workflow, WorkflowTemplate, ClusterWorkflowTemplate an
   only inside loops. A reference to a template not given is a problem unless
   ``allow_unresolved_refs`` is set (``--allow-unresolved-refs``): then what it would check is
   skipped, nothing else.
+* Expressions and Argo's field rules (``expressions``, ``rules``): retry expressions compiled as
+  expr-lang against the retry variables, ``when`` as govaluate, RE2 patterns, backoff durations,
+  ``activeDeadlineSeconds``, DAG outputs, artifact paths, workflow parameter values, the
+  executor's service account.
+
+``argo_version`` (``--argo-version``) picks one release's schemas and fields; by default a
+document must work on every release in :data:`ARGO_VERSIONS`. Documents of other kinds are
+skipped (:func:`skipped_documents`); input is bounded (file size, alias expansion, nesting).
 
 Example::
 
