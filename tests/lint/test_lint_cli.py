@@ -161,3 +161,27 @@ def test_missing_files_argument_is_a_usage_error(capsys: pytest.CaptureFixture[s
         main(["lint"])
     assert stopped.value.code == 2
     assert "the following arguments are required: FILE" in capsys.readouterr().err
+
+
+def test_argo_version_picks_that_release_schema_and_fields(
+    capsys: pytest.CaptureFixture[str], argo_schemas: object
+) -> None:
+    singular = str(FIXTURES / "corpus" / "sync-singular-3.7.yaml")
+    code, out, err = lint(capsys, "--schema", str(ARGO_SCHEMA_DIR), "--argo-version", "3.7", singular)
+    assert (code, out) == (0, [])
+    assert err == "lint: 1 document(s), schemas: schema-v3.7.14.json: clean"
+    code, out, err = lint(capsys, "--schema", str(ARGO_SCHEMA_DIR), "--argo-version", "4.0", singular)
+    assert code == 1
+    assert [line.split(": ")[2] for line in out] == [
+        "spec.synchronization.mutex",
+        "spec.templates[0].memoize.cache.configMap.key",
+        "spec.templates[0].synchronization.semaphore",
+    ]
+    assert err.startswith("lint: 1 document(s), schemas: schema-v4.0.9.json: ")
+    only_40 = str(ARGO_SCHEMA_DIR / "schema-v4.0.9.json")
+    code, out, err = lint(capsys, "--schema", only_40, "--argo-version", "3.7", singular)
+    assert (code, out) == (2, [])
+    assert err == (
+        "hera-imagebuild lint: error: no schema of Argo 3.7 among schema-v4.0.9.json "
+        "(a file name must hold the release, like schema-v3.7.0.json)"
+    )
