@@ -16,7 +16,7 @@ import pytest
 from client.expr_eval import evaluate, last_retry
 
 from hera_imagebuild.builders import BUILDERS, KANIKO
-from hera_imagebuild.client.options import RetryPolicy
+from hera_imagebuild.client.options import RetryPolicy, StepOptions
 from hera_imagebuild.client.retry import build_retry
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "builder-output"
@@ -45,6 +45,6 @@ KANIKO_CASES = [(case, kind) for builder, case, kind in CASES if builder == KANI
 @pytest.mark.parametrize(("case", "kind"), KANIKO_CASES, ids=[case for case, _ in KANIKO_CASES])
 def test_the_rendered_kaniko_retry_rule_agrees(case: str, kind: str) -> None:
     text = (DATA / KANIKO.name / f"{case}.txt").read_text()
-    expression = build_retry(RetryPolicy(limit=2)).expression
+    expression = build_retry(StepOptions(retry=RetryPolicy(limit=2))).expression
     assert expression is not None
     assert evaluate(expression, last_retry(message=text)) is (kind == "transient")
