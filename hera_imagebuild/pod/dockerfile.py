@@ -5,7 +5,9 @@
 automatic platform arguments, variables in ``FROM``, stage names (``AS name``,
 case-insensitive) and indexes, ``scratch``, ``FROM --platform=``,
 ``COPY --from=`` and ``RUN --mount=...,from=``. What it cannot evaluate is an
-error naming the line, never a guess.
+error naming the line, never a guess; so is a file past the limits in
+:mod:`~hera_imagebuild.pod.dockerfile_limits`, which keep the parse linear in
+the size of the file however it is crafted.
 
 :meth:`Dockerfile.render` writes the copy kaniko builds: every external image
 pinned as ``name@sha256:...`` under its original registry name (kaniko's
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 
 from hera_imagebuild.common.reference import ImageReference, ReferenceError, parse_reference
 from hera_imagebuild.pod.dockerfile_lexer import DockerfileError, Instruction, tokenize
+from hera_imagebuild.pod.dockerfile_limits import MAX_EXPANDED_TOTAL
 from hera_imagebuild.pod.dockerfile_words import (
     ExpansionError,
     UndefinedVariableError,
@@ -238,10 +241,14 @@ class Dockerfile:
                     raise ValueError(f"label {key!r}: {error}") from None
             lead = newline if end and not self.text[:end].endswith("\n") else ""
             edits.append((end, end, f"{lead}LABEL {' '.join(pairs)}{newline}"))
-        text = self.text
-        for start, stop, replacement in sorted(edits, reverse=True):
-            text = text[:start] + replacement + text[stop:]
-        return text
+        # One pass: splicing each edit into the whole text would copy it once per image.
+        pieces: list[str] = []
+        position = 0
+        for start, stop, replacement in sorted(edits):
+            pieces += (self.text[position:start], replacement)
+            position = stop
+        pieces.append(self.text[position:])
+        return "".join(pieces)
 
 
 @dataclass
@@ -252,8 +259,11 @@ class _Parser:
     global_env: dict[str, str] = field(default_factory=dict)
     stage_env: dict[str, str] = field(default_factory=dict)
     stages: list[Stage] = field(default_factory=list)
+    # Stage index by (lower-case) name: a list scan per reference is quadratic in the stages.
+    stage_names: dict[str, int] = field(default_factory=dict)
     images: list[BaseImage] = field(default_factory=list)
     args: list[ArgDeclaration] = field(default_factory=list)
+    arg_chars: int = 0  # characters of the ARG defaults expanded so far, against MAX_EXPANDED_TOTAL
 
     def parse(self, instructions: list[Instruction]) -> None:
         self.global_env.update(platform_args(self.platform))
@@ -284,8 +294,9 @@ class _Parser:
     def _check_forward_references(self) -> None:
         """Refuse ``--from`` naming a later stage: kaniko would pull it as an image."""
         for image in self.images:
-            later = next((s for s in self.stages if s.name == image.written.lower()), None)
-            if image.instruction != "FROM" and later is not None:
+            index = self.stage_names.get(image.written.lower())
+            if image.instruction != "FROM" and index is not None:
+                later = self.stages[index]
                 raise DockerfileError(
                     image.line,
                     f"{image.instruction}={image.written} names stage {later.index}, "
@@ -312,6 +323,14 @@ class _Parser:
                 env[name] = self.build_args[name]
             elif has_default:
                 env[name] = self._expand(instruction, default, env, strict=False)
+                # The values stay in scope, so many copies of a long one would exhaust the memory;
+                # every other expanded word is checked (as an image or platform) and then dropped.
+                self.arg_chars += len(env[name])
+                if self.arg_chars > MAX_EXPANDED_TOTAL:
+                    raise instruction.error(
+                        f"the ARG defaults add up to more than {MAX_EXPANDED_TOTAL} characters "
+                        "once expanded (the limit)"
+                    )
             elif name in outer:
                 env[name] = outer[name]
             else:
@@ -350,7 +369,7 @@ class _Parser:
                     f"stage name {rest[2].raw!r} must start with a letter and contain only "
                     "letters, digits, '_', '.' and '-'"
                 )
-            if any(stage.name == name for stage in self.stages):
+            if name in self.stage_names:
                 raise instruction.error(f"stage name {name!r} is used twice")
         elif len(rest) != 1:
             raise instruction.error("expected FROM [--platform=PLATFORM] IMAGE [AS NAME]")
@@ -359,18 +378,16 @@ class _Parser:
         if not base:
             raise instruction.error(f"FROM image {word.raw!r} is empty once its variables are expanded")
         index = len(self.stages)
-        parent = self._earlier_stage(base)
+        parent = self.stage_names.get(base.lower())
         image = None
         if parent is None and base.lower() != SCRATCH:
             image = self._image(instruction, word, base, "FROM", platform=platform)
         self.stages.append(
             Stage(index, name, instruction.line, base, parent, image, platform, instruction.end)
         )
+        if name is not None:
+            self.stage_names[name] = index
         self.stage_env = {}
-
-    def _earlier_stage(self, name: str) -> int | None:
-        lowered = name.lower()
-        return next((s.index for s in self.stages if s.name == lowered), None)
 
     def _image(
         self, instruction: Instruction, word: Word, written: str, kind: str, *, platform: str | None = None
@@ -396,11 +413,14 @@ class _Parser:
         current = len(self.stages) - 1
         if not value:
             raise instruction.error(f"{kind} is empty")
-        if value.isdigit():
-            if int(value) >= current:
+        # ASCII digits only, as Docker reads an index: int() also reads other scripts' digits.
+        if value.isascii() and value.isdigit():
+            index = value.lstrip("0") or "0"
+            # Lengths first: int() refuses a number of more than 4300 digits.
+            if len(index) > len(str(current)) or int(index) >= current:
                 raise instruction.error(f"{kind}={value} is not the index of an earlier stage")
             return None
-        stage = self._earlier_stage(value)
+        stage = self.stage_names.get(value.lower())
         if stage == current:
             raise instruction.error(f"{kind}={value} names the stage it is in")
         return None if stage is not None else value
@@ -424,10 +444,24 @@ class _Parser:
                 if key.strip().lower() == "from":
                     written = self._source(instruction, value, "RUN --mount from")
                     if written is not None:
-                        start = offset + len(key) + 1
-                        word = Word(start, start + len(value), value)
+                        word = _unquoted(instruction, value, offset + len(key) + 1)
                         self._image(instruction, word, written, "RUN --mount")
                 offset += len(option) + 1
+
+
+def _unquoted(instruction: Instruction, value: str, start: int) -> Word:
+    """The image name of a ``--mount`` ``from=`` value at ``start``, the quotes at its edges left out.
+
+    Options are split on the raw text, so the quotes of ``--mount="type=bind,from=IMAGE"`` end
+    up at the edge of a value; pinning them away would unbalance the quotes of the whole line.
+    """
+    name = value.strip("\"'")
+    if '"' in name or "'" in name:
+        raise instruction.error(
+            f"RUN --mount from={value}: quotes inside an image name; quote the whole --mount value instead"
+        )
+    start += len(value) - len(value.lstrip("\"'"))
+    return Word(start, start + len(name), name)
 
 
 def _split_flags(words: list[Word]) -> tuple[list[Word], list[Word]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hera_imagebuild.pod.dockerfile_limits import MAX_DOCKERFILE_CHARS
 from hera_imagebuild.pod.dockerfile_words import Word, split_words
 
 INSTRUCTIONS = frozenset(
@@ -38,10 +39,14 @@ INSTRUCTIONS = frozenset(
     }
 )
 _HEREDOC_INSTRUCTIONS = frozenset({"ADD", "COPY", "RUN"})
-_DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.*?)\s*")
+# The value is stripped afterwards: "\s*(.*?)\s*" backtracks quadratically over inner white space.
+_DIRECTIVE = re.compile(r"#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=(.*)")
 _KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _HEREDOC = re.compile(r"\d*<<(-?)(?:\"([^\"]+)\"|'([^']+)'|([^\s<>|&;()'\"]+))")
 _MAX_SHOWN = 120
+# A problem quotes values that can be as long as the file; the message goes to the log and the
+# termination message.
+_MAX_PROBLEM = 400
 BOM = "\ufeff"
 # Only "\n" ends a line (as in BuildKit), not every character str.splitlines() splits on.
 _LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
@@ -52,11 +57,17 @@ class DockerfileError(ValueError):
 
     def __init__(self, line: int, problem: str, text: str = "") -> None:
         self.line = line
-        self.problem = problem
-        shown = text.strip()
-        if len(shown) > _MAX_SHOWN:
-            shown = shown[: _MAX_SHOWN - 3] + "..."
-        super().__init__(f"Dockerfile line {line}: {problem}" + (f": {shown}" if shown else ""))
+        self.problem = _elide(problem, _MAX_PROBLEM)
+        shown = _elide(text.strip(), _MAX_SHOWN)
+        super().__init__(f"Dockerfile line {line}: {self.problem}" + (f": {shown}" if shown else ""))
+
+
+def _elide(text: str, limit: int) -> str:
+    """``text``, its middle replaced by ``...`` if it is longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 3) // 2
+    return text[:head] + "..." + text[len(text) - (limit - 3 - head) :]
 
 
 @dataclass(frozen=True)
@@ -123,7 +134,7 @@ def _directives(lines: list[_Line]) -> tuple[dict[str, str], int]:
         key = match.group(1).lower()
         if key in found:
             raise DockerfileError(line.number, f"parser directive {key!r} is given twice", line.content)
-        found[key] = match.group(2)
+        found[key] = match.group(2).strip()
     return found, len(lines)
 
 
@@ -156,9 +167,15 @@ def tokenize(text: str) -> tuple[str, list[Instruction]]:
         The escape character and the instructions in file order.
 
     Raises:
-        DockerfileError: For a bad escape directive, an unknown instruction or
-            an unterminated heredoc.
+        DockerfileError: For a bad escape directive, an unknown instruction, an
+            unterminated heredoc or a file longer than :data:`MAX_DOCKERFILE_CHARS`.
     """
+    if len(text) > MAX_DOCKERFILE_CHARS:
+        raise DockerfileError(
+            text.count("\n", 0, MAX_DOCKERFILE_CHARS) + 1,
+            f"the Dockerfile is longer than {MAX_DOCKERFILE_CHARS} characters (the limit); "
+            "the pinned copy has to fit in the build pod's spec",
+        )
     lines = _lines(text)
     directives, index = _directives(lines)
     escape = directives.get("escape", "\\")

@@ -4,7 +4,8 @@ The rules follow BuildKit's shell lexer for the parts that decide which base
 images a build pulls: quotes, the escape character (``\`` or the one set by
 ``# escape=``), ``$VAR``, ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``,
 ``${VAR:+alt}`` and ``${VAR+alt}``. Anything fancier (pattern substitution,
-``${VAR:?err}``) is refused rather than guessed at.
+``${VAR:?err}``) is refused rather than guessed at, and so is nesting or a
+value beyond the limits in :mod:`~hera_imagebuild.pod.dockerfile_limits`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from hera_imagebuild.pod.dockerfile_limits import MAX_EXPANDED_CHARS, MAX_EXPANSION_DEPTH
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -81,6 +84,9 @@ def _closing_brace(text: str, start: int, escape: str) -> int:
             continue
         if text.startswith("${", i):
             depth += 1
+            # Refused here, before any recursion: each level expands its operand once more.
+            if depth > MAX_EXPANSION_DEPTH:
+                raise ExpansionError(f"'${{' is nested more than {MAX_EXPANSION_DEPTH} levels deep")
             i += 2
             continue
         if ch == "}":
@@ -91,6 +97,20 @@ def _closing_brace(text: str, start: int, escape: str) -> int:
     raise ExpansionError(f"'${{' without a closing '}}' in {text!r}")
 
 
+class _Output:
+    """Expanded text, refused as soon as it grows past :data:`MAX_EXPANDED_CHARS`."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+
+    def add(self, text: str) -> None:
+        self.size += len(text)
+        if self.size > MAX_EXPANDED_CHARS:
+            raise ExpansionError(f"the value is longer than {MAX_EXPANDED_CHARS} characters once expanded")
+        self.parts.append(text)
+
+
 class _Expander:
     def __init__(self, env: Mapping[str, str], escape: str, strict: bool) -> None:
         self.env = env
@@ -98,51 +118,51 @@ class _Expander:
         self.strict = strict
 
     def word(self, text: str) -> str:
-        out: list[str] = []
+        out = _Output()
         i, n = 0, len(text)
         while i < n:
             ch = text[i]
             if ch == self.escape:
-                out.append(text[i + 1 : i + 2] or ch)
+                out.add(text[i + 1 : i + 2] or ch)
                 i += 2
             elif ch == "'":
                 end = text.find("'", i + 1)
                 end = n if end < 0 else end
-                out.append(text[i + 1 : end])
+                out.add(text[i + 1 : end])
                 i = end + 1
             elif ch == '"':
                 i = self._double_quoted(text, i + 1, out)
             elif ch == "$":
                 i = self._dollar(text, i, out)
             else:
-                out.append(ch)
+                out.add(ch)
                 i += 1
-        return "".join(out)
+        return "".join(out.parts)
 
-    def _double_quoted(self, text: str, i: int, out: list[str]) -> int:
+    def _double_quoted(self, text: str, i: int, out: _Output) -> int:
         n = len(text)
         while i < n and text[i] != '"':
             ch = text[i]
             if ch == self.escape and i + 1 < n and text[i + 1] in ('"', "$", self.escape):
-                out.append(text[i + 1])
+                out.add(text[i + 1])
                 i += 2
             elif ch == "$":
                 i = self._dollar(text, i, out)
             else:
-                out.append(ch)
+                out.add(ch)
                 i += 1
         return i + 1
 
-    def _dollar(self, text: str, i: int, out: list[str]) -> int:
+    def _dollar(self, text: str, i: int, out: _Output) -> int:
         if text.startswith("${", i):
             end = _closing_brace(text, i + 2, self.escape)
-            out.append(self._braced(text[i + 2 : end]))
+            out.add(self._braced(text[i + 2 : end]))
             return end + 1
         match = _NAME.match(text, i + 1)
         if not match:
-            out.append("$")
+            out.add("$")
             return i + 1
-        out.append(self._lookup(match.group()))
+        out.add(self._lookup(match.group()))
         return match.end()
 
     def _lookup(self, name: str) -> str:
@@ -185,7 +205,9 @@ def expand(text: str, env: Mapping[str, str], *, escape: str = "\\", strict: boo
             value instead of expanding it to an empty string (Docker's rule).
 
     Raises:
-        ExpansionError: For an expansion this parser cannot evaluate.
+        ExpansionError: For an expansion this parser cannot evaluate, ``${``
+            nested more than :data:`MAX_EXPANSION_DEPTH` deep or a result
+            longer than :data:`MAX_EXPANDED_CHARS`.
     """
     return _Expander(env, escape, strict).word(text)
 

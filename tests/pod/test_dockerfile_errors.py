@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from hera_imagebuild.pod.dockerfile import parse_dockerfile
 from hera_imagebuild.pod.dockerfile_lexer import DockerfileError
+from hera_imagebuild.pod.dockerfile_limits import (
+    MAX_DOCKERFILE_CHARS,
+    MAX_EXPANDED_CHARS,
+    MAX_EXPANDED_TOTAL,
+    MAX_EXPANSION_DEPTH,
+)
 from hera_imagebuild.sandbox.matrix import BadInputRecorder
 
 BAD_DOCKERFILES = [
@@ -78,3 +86,83 @@ def test_label_with_a_line_break_is_refused():
 def test_bad_platform_names_the_field():
     with pytest.raises(ValueError, match=r"platform: 'amd64' is not a platform; expected OS/ARCH"):
         parse_dockerfile("FROM alpine\n", platform="amd64")
+
+
+def _doubling(lines: int) -> str:
+    """``ARG A1=${A0}${A0}``, ``ARG A2=${A1}${A1}``, ...: line n holds 2**(n-1) characters."""
+    args = ["ARG A0=x"] + [f"ARG A{i}=${{A{i - 1}}}${{A{i - 1}}}" for i in range(1, lines)]
+    return "\n".join(args) + "\nFROM alpine\n"
+
+
+def _nested(depth: int) -> str:
+    return "FROM " + "${A:-" * depth + "alpine" + "}" * depth + "\n"
+
+
+_HALF = "x" * (MAX_EXPANDED_CHARS // 2)
+# name: (Dockerfile, line named, words the message must contain); each once hung or killed the parser.
+BOMBS = {
+    "nested-expansion": (_nested(5000), 1, f"nested more than {MAX_EXPANSION_DEPTH} levels deep"),
+    "arg-doubling": (_doubling(64), MAX_EXPANDED_CHARS.bit_length() + 1, "longer than"),
+    # One word copying a value 200,000 times: refused while it grows, not once it is built.
+    "one-word-many-copies": (f"FROM alpine\nARG A={_HALF}\nARG B={'${A}' * 200_000}\n", 3, "longer than"),
+    "many-arg-copies": (
+        f"ARG A={_HALF}\n" + "ARG B=$A\n" * 64 + "FROM alpine\n",
+        MAX_EXPANDED_TOTAL // len(_HALF) + 1,
+        f"ARG defaults add up to more than {MAX_EXPANDED_TOTAL} characters",
+    ),
+    "file-too-long": (f"FROM alpine\nRUN {'x' * MAX_DOCKERFILE_CHARS}\n", 2, "longer than"),
+    # The directive pattern backtracked quadratically over this white space (minutes).
+    "directive-white-space": (f"# escape=a{' ' * 200_000}b\nFROM alpine\n", 1, "is invalid"),
+    # int() refuses more than 4300 digits and reads no superscript: both were a ValueError traceback.
+    "stage-index-5000-digits": (
+        "FROM alpine\nFROM alpine\nCOPY --from=" + "9" * 5000 + " /a /b\n",
+        3,
+        "earlier",
+    ),
+    "stage-index-superscript": (
+        "FROM alpine\nFROM alpine\nCOPY --from=\u00b2 /a /b\n",
+        3,
+        "not a valid image",
+    ),
+}
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("name", BOMBS)
+def test_crafted_dockerfile_is_a_short_clear_error(name: str, bad_input: BadInputRecorder):
+    text, line, message = BOMBS[name]
+    with pytest.raises(DockerfileError) as caught:
+        parse_dockerfile(text)
+    error = caught.value
+    assert error.line == line
+    assert message in str(error)
+    # The values it quotes can be as long as the file; the message stays one readable line.
+    assert len(str(error)) < 1000
+    bad_input.record(area="Dockerfile", given=f"crafted ({name}, {len(text)} characters)", error=str(error))
+
+
+def _copies(total: int) -> str:
+    """ARG defaults that add up to ``total`` characters once expanded."""
+    whole, rest = divmod(total, MAX_EXPANDED_CHARS)
+    return (
+        f"FROM alpine\nARG A={'x' * MAX_EXPANDED_CHARS}\n"
+        + "ARG B=$A\n" * (whole - 1)
+        + f"ARG C={'x' * rest}\n"
+    )
+
+
+LIMITS: dict[str, tuple[int, Callable[[int], str]]] = {
+    "expansion-depth": (MAX_EXPANSION_DEPTH, _nested),
+    "expanded-chars": (MAX_EXPANDED_CHARS, lambda n: f"FROM alpine\nARG A={'x' * n}\n"),
+    "expanded-total": (MAX_EXPANDED_TOTAL, _copies),
+    "dockerfile-chars": (MAX_DOCKERFILE_CHARS, lambda n: ("FROM alpine\n# " + "x" * n)[:n]),
+}
+
+
+@pytest.mark.parametrize("name", LIMITS)
+def test_a_limit_refuses_only_what_is_past_it(name: str):
+    limit, dockerfile = LIMITS[name]
+    assert parse_dockerfile(dockerfile(limit)).stages[0].base == "alpine"
+    # Each message names the limit: "more than 16 levels", "longer than 65536 characters", ...
+    with pytest.raises(DockerfileError, match=f"than {limit} "):
+        parse_dockerfile(dockerfile(limit + 1))
