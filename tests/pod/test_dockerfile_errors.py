@@ -43,6 +43,8 @@ BAD_DOCKERFILES = [
     ("FROM alpine\nCOPY --from= /x /x\n", 2, "COPY --from is empty"),
     ("FROM alpine\nCOPY --from=$IMG /x /x\n", 2, "variable 'IMG' has no value"),
     ("FROM alpine\nRUN --mount=type=bind,from=NOPE:x,target=/t true\n", 2, "not a valid image reference"),
+    # Pinning would drop or move the quotes (render replaces the name between them).
+    ('FROM alpine\nRUN --mount=type=bind,from=bus"y"box,target=/t true\n', 2, "quotes inside an image name"),
     ("# escape=x\nFROM alpine\n", 1, "escape directive 'x' is invalid"),
     ("# escape=`\n# escape=`\nFROM alpine\n", 2, "parser directive 'escape' is given twice"),
     ("FROM alpine\nARG\n", 2, "ARG needs a name"),
